@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from commons.models import ImportJob, Interview, Interviewer, Licence, Study, TargetModel, Turn
+from commons.transcripts import FORMATS
+
+
+class TargetModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TargetModel
+        fields = ["id", "name", "provider", "api_id", "family", "release_date", "retired", "retirement_date"]
+
+    def validate_name(self, value: str) -> str:
+        value = value.strip()
+        if TargetModel.objects.filter(name__iexact=value).exclude(pk=getattr(self.instance, "pk", None)).exists():
+            raise serializers.ValidationError(f"A target model named “{value}” already exists.")
+        return value
+
+
+class InterviewerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Interviewer
+        fields = ["id", "name", "kind", "stance", "description"]
+        validators = []  # the unique-together check below gives a clearer message
+
+    def validate(self, attrs: dict) -> dict:
+        if Interviewer.objects.filter(name=attrs["name"], kind=attrs.get("kind", "model"),
+                                      stance=attrs.get("stance", "")).exists():
+            raise serializers.ValidationError({"name": ["This interviewer (name, kind, stance) already exists."]})
+        return attrs
+
+
+class StudySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Study
+        fields = ["id", "title", "slug", "question", "protocol", "factors"]
+
+    def validate_factors(self, value: object) -> dict:
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, list) and v and all(isinstance(x, str) for x in v)
+            for k, v in value.items()
+        ):
+            raise serializers.ValidationError('Expected an object of factor → list of levels, e.g. {"tone": ["neutral", "warm"]}.')
+        return value
+
+
+class TurnSerializer(serializers.ModelSerializer):
+    parent = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Turn
+        fields = ["index", "role", "participant", "blocks", "parent", "starts_over"]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_parent(self, turn: Turn) -> int | None:
+        return turn.parent.index if turn.parent_id else None
+
+
+class BriefModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TargetModel
+        fields = ["id", "name", "api_id", "provider"]
+
+
+class BriefInterviewerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Interviewer
+        fields = ["id", "name", "kind", "stance"]
+
+
+class InterviewSerializer(serializers.ModelSerializer):
+    target_model = BriefModelSerializer()
+    interviewer = BriefInterviewerSerializer(allow_null=True)
+    study = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Interview
+        fields = ["id", "url", "title", "target_model", "interviewer", "study", "conditions", "topics", "conducted_on",
+                  "licence", "status", "visibility", "source_format", "source_id", "content_hash", "created_at",
+                  "submitted_at", "withdrawn_at", "withdrawal_reason"]
+
+    def get_url(self, interview: Interview) -> str:
+        request = self.context.get("request")
+        path = interview.get_absolute_url()
+        return request.build_absolute_uri(path) if request else path
+
+
+class InterviewDetailSerializer(InterviewSerializer):
+    turns = TurnSerializer(many=True, read_only=True)
+
+    class Meta(InterviewSerializer.Meta):
+        fields = InterviewSerializer.Meta.fields + ["sampling", "source_scores", "metadata", "turns"]
+
+
+class InterviewCreateSerializer(serializers.Serializer):
+    """Submit one transcript: as text in `transcript`, or as a file upload in `file` (multipart)."""
+
+    transcript = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
+    file = serializers.FileField(required=False)
+    format = serializers.ChoiceField(choices=[f for f in FORMATS], required=False, allow_blank=True,
+                                     help_text="Force a format instead of detecting it.")
+    target_model = serializers.PrimaryKeyRelatedField(queryset=TargetModel.objects.all(), required=False,
+                                                      allow_null=True,
+                                                      help_text="Required unless the transcript names its model.")
+    interviewer = serializers.PrimaryKeyRelatedField(queryset=Interviewer.objects.all(), required=False, allow_null=True)
+    study = serializers.SlugRelatedField(slug_field="slug", queryset=Study.objects.all(), required=False, allow_null=True)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    conditions = serializers.DictField(child=serializers.CharField(max_length=100), required=False)
+    topics = serializers.ListField(child=serializers.CharField(max_length=80), required=False, max_length=30)
+    conducted_on = serializers.DateField(required=False, allow_null=True)
+    licence = serializers.ChoiceField(choices=Licence.choices, default=Licence.CC_BY_4)
+    visibility = serializers.ChoiceField(choices=Interview.Visibility.choices, default=Interview.Visibility.PUBLIC)
+    submit = serializers.BooleanField(default=True, help_text="False saves a draft.")
+
+    def validate(self, attrs: dict) -> dict:
+        has_text = bool(attrs.get("transcript", "").strip())
+        if has_text == bool(attrs.get("file")):
+            raise serializers.ValidationError({"transcript": ["Give the transcript either as text or as a file, not both."]
+                                               if has_text else ["This field is required (or upload `file`)."]})
+        return attrs
+
+
+class WithdrawSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ImportJob
+        fields = ["id", "filename", "size", "status", "total", "processed", "percent", "accepted", "duplicates",
+                  "rejected", "skipped", "report", "error", "created_at", "started_at", "finished_at"]
+
+
+class ImportCreateSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    licence = serializers.ChoiceField(choices=Licence.choices, default=Licence.CC_BY_4)
+    visibility = serializers.ChoiceField(choices=Interview.Visibility.choices, default=Interview.Visibility.PUBLIC)
+    study = serializers.SlugRelatedField(slug_field="slug", queryset=Study.objects.all(), required=False, allow_null=True)
+    target_model = serializers.PrimaryKeyRelatedField(queryset=TargetModel.objects.all(), required=False, allow_null=True)
+    interviewer = serializers.PrimaryKeyRelatedField(queryset=Interviewer.objects.all(), required=False, allow_null=True)
+    submit = serializers.BooleanField(default=True)

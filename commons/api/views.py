@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, parsers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from commons import selectors, services
+from commons.api.serializers import (
+    ImportCreateSerializer,
+    ImportJobSerializer,
+    InterviewCreateSerializer,
+    InterviewDetailSerializer,
+    InterviewerSerializer,
+    InterviewSerializer,
+    StudySerializer,
+    TargetModelSerializer,
+    WithdrawSerializer,
+)
+from commons.models import ImportJob, Interviewer, Study, TargetModel
+
+LISTING_FILTERS = [
+    OpenApiParameter("target_model", int, description="Target model id"),
+    OpenApiParameter("interviewer", int, description="Interviewer id"),
+    OpenApiParameter("study", int, description="Study id"),
+    OpenApiParameter("status", str, enum=["draft", "submitted", "in_review", "reviewed", "withdrawn"]),
+    OpenApiParameter("source_format", str),
+    OpenApiParameter("topic", str),
+    OpenApiParameter("q", str, description="Search in title and model name"),
+    OpenApiParameter("condition.<factor>", str, description="e.g. condition.tone=warm"),
+    OpenApiParameter("mine", bool, description="Only my own interviews (drafts included)"),
+]
+
+
+class CreateListRetrieveViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                                viewsets.GenericViewSet):
+    pass
+
+
+class TargetModelViewSet(CreateListRetrieveViewSet):
+    """Target models. Filters: `provider`, `family`, `retired`, `q`."""
+
+    serializer_class = TargetModelSerializer
+
+    def get_queryset(self) -> QuerySet[TargetModel]:
+        qs = TargetModel.objects.all()
+        params = self.request.query_params
+        if params.get("provider"):
+            qs = qs.filter(provider__iexact=params["provider"])
+        if params.get("family"):
+            qs = qs.filter(family__iexact=params["family"])
+        if params.get("retired") in {"true", "false"}:
+            qs = qs.filter(retired=params["retired"] == "true")
+        if params.get("q"):
+            qs = qs.filter(name__icontains=params["q"])
+        return qs
+
+    def perform_create(self, serializer: TargetModelSerializer) -> None:
+        serializer.save(created_by=self.request.user)
+
+
+class InterviewerViewSet(CreateListRetrieveViewSet):
+    """Interviewers. Filters: `kind`, `q`."""
+
+    serializer_class = InterviewerSerializer
+
+    def get_queryset(self) -> QuerySet[Interviewer]:
+        qs = Interviewer.objects.all()
+        if self.request.query_params.get("kind"):
+            qs = qs.filter(kind=self.request.query_params["kind"])
+        if self.request.query_params.get("q"):
+            qs = qs.filter(name__icontains=self.request.query_params["q"])
+        return qs
+
+    def perform_create(self, serializer: InterviewerSerializer) -> None:
+        serializer.save(created_by=self.request.user)
+
+
+class StudyViewSet(CreateListRetrieveViewSet):
+    serializer_class = StudySerializer
+    queryset = Study.objects.all()
+    lookup_field = "slug"
+
+    def perform_create(self, serializer: StudySerializer) -> None:
+        serializer.save(created_by=self.request.user)
+
+
+class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Interviews you may see. Create one by POSTing a transcript (JSON or multipart)."""
+
+    parser_classes = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+
+    def get_queryset(self):
+        user = self.request.user
+        if self.action == "list":
+            qs = selectors.listed_interviews(user)
+            if self.request.query_params.get("mine") in {"1", "true"}:
+                qs = qs.filter(contributor=user)
+            return selectors.filter_interviews(qs, self.request.query_params)
+        return selectors.viewable_interviews(user).prefetch_related("turns__parent")
+
+    def get_serializer_class(self):
+        return InterviewDetailSerializer if self.action == "retrieve" else InterviewSerializer
+
+    @extend_schema(parameters=LISTING_FILTERS)
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=InterviewCreateSerializer, responses={201: InterviewDetailSerializer})
+    def create(self, request: Request) -> Response:
+        form = InterviewCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        if data.get("file"):
+            raw, filename = data["file"].read(), data["file"].name
+        else:
+            raw, filename = data["transcript"].encode("utf-8"), ""
+        parsed = services.check_transcript(data=raw, filename=filename, fmt=data.get("format"))
+        target = data.get("target_model")
+        if target is None:
+            if not parsed.target_model:
+                return Response({"target_model": ["The transcript does not name its model; give `target_model`."]},
+                                status=status.HTTP_400_BAD_REQUEST)
+            target = services.get_or_create_target_model(info=parsed.target_model, created_by=request.user)
+        interviewer = data.get("interviewer")
+        if interviewer is None and parsed.interviewer:
+            interviewer = services.get_or_create_interviewer(info=parsed.interviewer, created_by=request.user)
+        try:
+            interview = services.create_interview(
+                contributor=request.user, parsed=parsed, target_model=target, interviewer=interviewer,
+                study=data.get("study"), conditions=data.get("conditions"), topics=data.get("topics"),
+                conducted_on=data.get("conducted_on"), licence=data["licence"], visibility=data["visibility"],
+                submit=data["submit"], title=data.get("title", ""), source_filename=filename,
+            )
+        except services.DuplicateInterview as dup:
+            body = {"transcript": [dup.message]}
+            if selectors.viewable_interviews(request.user).filter(pk=dup.existing.pk).exists():
+                body["existing"] = dup.existing.pk
+            return Response(body, status=status.HTTP_409_CONFLICT)
+        interview = selectors.viewable_interviews(request.user).prefetch_related("turns__parent").get(pk=interview.pk)
+        return Response(InterviewDetailSerializer(interview, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=WithdrawSerializer, responses={200: InterviewSerializer})
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request: Request, pk: str) -> Response:
+        """Withdraw one of your interviews with a reason (kept, hidden from the public)."""
+        interview = self.get_object()  # 404 for anyone who cannot see it
+        if interview.contributor_id != request.user.pk and not request.user.is_curator:
+            raise PermissionDenied("Only the contributor or a curator can withdraw this interview.")
+        form = WithdrawSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.withdraw_interview(interview=interview, actor=request.user, reason=form.validated_data["reason"])
+        return Response(InterviewSerializer(interview, context={"request": request}).data)
+
+
+class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Bulk imports: POST a JSONL, archive or log file; poll the job for progress and its per-item report."""
+
+    serializer_class = ImportJobSerializer
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+
+    def get_queryset(self) -> QuerySet[ImportJob]:
+        return ImportJob.objects.filter(owner=self.request.user).defer("upload")
+
+    @extend_schema(request=ImportCreateSerializer, responses={202: ImportJobSerializer})
+    def create(self, request: Request) -> Response:
+        form = ImportCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        upload = data["file"]
+        if upload.size > services.settings.IMPORT_MAX_BYTES:
+            raise services.ServiceError(
+                f"The upload is {upload.size:,} bytes; the limit is {services.settings.IMPORT_MAX_BYTES:,}.", "file")
+        defaults = services.ImportDefaults(
+            licence=data["licence"], visibility=data["visibility"],
+            study_id=data["study"].pk if data.get("study") else None,
+            target_model_id=data["target_model"].pk if data.get("target_model") else None,
+            interviewer_id=data["interviewer"].pk if data.get("interviewer") else None,
+            submit=data["submit"],
+        )
+        job = services.start_import(owner=request.user, filename=upload.name, data=upload.read(), defaults=defaults)
+        job.refresh_from_db()
+        return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

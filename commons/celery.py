@@ -1,0 +1,10 @@
+"""The Celery application. Workers start with `celery -A commons worker`."""
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commons.settings")
+
+app = Celery("commons")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from commons import services
+from commons.models import Interview, Licence, Study, User
+from commons.transcripts import ItemOutcome, TranscriptError, parse_items
+
+IMPORTER_EMAIL = "importer@research-commons.invalid"
+
+
+def importer_account() -> User:
+    """The contributor recorded for command-line imports when no --contributor is given."""
+    user, created = User.objects.get_or_create(
+        email=IMPORTER_EMAIL, defaults={"username": "commons-importer", "display_name": "Command-line importer"})
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def iter_files(paths: list[str]):
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(p for p in path.rglob("*") if p.is_file()):
+                yield child, str(child.relative_to(path.parent))
+        elif path.is_file():
+            yield path, path.name
+        else:
+            raise CommandError(f"{raw}: no such file or folder.")
+
+
+class Command(BaseCommand):
+    help = "Import interview transcripts from files, folders, JSONL files and zip archives."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("paths", nargs="+")
+        parser.add_argument("--contributor", help="E-mail of the contributing user (default: a system importer account)")
+        parser.add_argument("--licence", default=Licence.CC_BY_4, choices=Licence.values)
+        parser.add_argument("--visibility", default=Interview.Visibility.PUBLIC, choices=Interview.Visibility.values)
+        parser.add_argument("--study", help="Study slug for every imported interview")
+        parser.add_argument("--draft", action="store_true", help="Import as drafts instead of submitting")
+        parser.add_argument("--report", help="Write the per-item report as JSON to this file")
+
+    def handle(self, *args, paths: list[str], contributor: str | None, licence: str, visibility: str,
+               study: str | None, draft: bool, report: str | None, **options) -> None:
+        if contributor:
+            user = User.objects.filter(email__iexact=contributor).first()
+            if user is None:
+                raise CommandError(f"No user with e-mail {contributor}.")
+        else:
+            user = importer_account()
+        study_obj = None
+        if study:
+            study_obj = Study.objects.filter(slug=study).first()
+            if study_obj is None:
+                raise CommandError(f"No study with slug {study}.")
+        defaults = services.ImportDefaults(licence=licence, visibility=visibility,
+                                           study_id=study_obj.pk if study_obj else None, submit=not draft)
+        rows: list[dict] = []
+        counts: Counter[str] = Counter()
+        started = time.perf_counter()
+        verbose = options["verbosity"] >= 1
+        for path, label in iter_files(paths):
+            outcomes = self._outcomes(path, label)
+            for row in services.import_items(outcomes=outcomes, contributor=user, defaults=defaults):
+                rows.append(row)
+                counts[row["status"]] += 1
+                if row["status"] == "rejected" and verbose:
+                    self.stderr.write(f"rejected {row['location']}: {row['message']}")
+                if verbose and sys.stdout.isatty():
+                    self.stdout.write(f"\r{len(rows)} items: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
+                                      ending="")
+        elapsed = time.perf_counter() - started
+        if verbose and sys.stdout.isatty():
+            self.stdout.write("")
+        summary = ", ".join(f"{counts[k]} {k}" for k in ("accepted", "duplicate", "rejected", "skipped"))
+        self.stdout.write(self.style.SUCCESS(f"{len(rows)} items in {elapsed:.1f} s: {summary}."))
+        if report:
+            Path(report).write_text(json.dumps(rows, indent=1))
+
+    def _outcomes(self, path: Path, label: str):
+        size = path.stat().st_size
+        if size > settings.IMPORT_MAX_BYTES:
+            err = TranscriptError(f"file is {size:,} bytes; the limit is {settings.IMPORT_MAX_BYTES:,}", label)
+            return [ItemOutcome(location=label, interview=None, error=err)]
+        return parse_items(path.read_bytes(), filename=label, limits=services.import_limits())

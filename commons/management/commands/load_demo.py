@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from commons.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the synthetic demo corpus (clearly labelled, not real data). Running it again adds nothing."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--interviews", type=int, default=72)
+
+    def handle(self, *args, interviews: int, **options) -> None:
+        counts = load_demo(interviews=interviews)
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo corpus ready ({counts['interviews']} new interviews). Synthetic data, for trying the site only."))
+        self.stdout.write("Demo accounts (password " + DEMO_PASSWORD + "): " + ", ".join(e for e, _, _ in DEMO_USERS))

@@ -1,0 +1,100 @@
+"""Reads, always through the acting user's scope. Anything that can reveal an interview goes here."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from commons.models import ApiToken, ImportJob, Interview, User
+
+Status = Interview.Status
+Visibility = Interview.Visibility
+PUBLISHED = [Status.SUBMITTED, Status.IN_REVIEW, Status.REVIEWED]
+
+
+def _is_user(user: User | AnonymousUser | None) -> bool:
+    return bool(user is not None and user.is_authenticated)
+
+
+def viewable_interviews(user: User | AnonymousUser | None) -> QuerySet[Interview]:
+    """Interviews this user may open by link (unlisted ones included)."""
+    qs = Interview.objects.select_related("target_model", "interviewer", "study", "contributor")
+    if _is_user(user) and user.is_curator:
+        return qs
+    shared = Q(status__in=PUBLISHED, visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+    if not _is_user(user):
+        return qs.filter(shared)
+    scope = shared | Q(contributor=user)
+    if user.is_researcher:
+        scope |= Q(status__in=PUBLISHED, visibility=Visibility.RESEARCHERS)
+    return qs.filter(scope)
+
+
+def listed_interviews(user: User | AnonymousUser | None) -> QuerySet[Interview]:
+    """Interviews that appear in listings, counts and search for this user (unlisted ones only to their owner)."""
+    qs = viewable_interviews(user)
+    if _is_user(user) and user.is_curator:
+        return qs.exclude(Q(visibility=Visibility.UNLISTED) & ~Q(contributor=user))
+    if not _is_user(user):
+        return qs.filter(visibility=Visibility.PUBLIC)
+    return qs.exclude(Q(visibility=Visibility.UNLISTED) & ~Q(contributor=user))
+
+
+def get_viewable_interview(user: User | AnonymousUser | None, pk: int) -> Interview:
+    """The interview, or 404 for anyone outside its scope (never 403: existence is not revealed)."""
+    interview = viewable_interviews(user).filter(pk=pk).first()
+    if interview is None:
+        raise Http404("No such interview.")
+    return interview
+
+
+def get_own_interview(user: User, pk: int) -> Interview:
+    """For changes by the contributor; curators may act on any interview."""
+    qs = Interview.objects.select_related("target_model", "interviewer", "study")
+    if not user.is_curator:
+        qs = qs.filter(contributor=user)
+    interview = qs.filter(pk=pk).first()
+    if interview is None:
+        raise Http404("No such interview.")
+    return interview
+
+
+def filter_interviews(qs: QuerySet[Interview], params: dict) -> QuerySet[Interview]:
+    """Apply the listing filters shared by the HTML list and the API."""
+    if params.get("target_model"):
+        qs = qs.filter(target_model_id=params["target_model"])
+    if params.get("interviewer"):
+        qs = qs.filter(interviewer_id=params["interviewer"])
+    if params.get("study"):
+        qs = qs.filter(study_id=params["study"])
+    if params.get("status"):
+        qs = qs.filter(status=params["status"])
+    if params.get("source_format"):
+        qs = qs.filter(source_format=params["source_format"])
+    if params.get("topic"):
+        # SQLite has no JSON containment; matching the quoted item in the JSON text is equivalent there.
+        if connection.vendor == "postgresql":
+            qs = qs.filter(topics__contains=[params["topic"]])
+        else:
+            qs = qs.filter(topics__icontains=json.dumps(params["topic"]))
+    if params.get("q"):
+        qs = qs.filter(Q(title__icontains=params["q"]) | Q(target_model__name__icontains=params["q"]))
+    for key, value in params.items():
+        if key.startswith("condition.") and value:
+            qs = qs.filter(**{f"conditions__{key.removeprefix('condition.')}": value})
+    return qs
+
+
+def active_tokens(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)
+
+
+def get_own_import(user: User, pk: int) -> ImportJob:
+    job = ImportJob.objects.filter(pk=pk, owner=user).defer("upload").first()
+    if job is None:
+        raise Http404("No such import.")
+    return job

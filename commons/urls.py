@@ -1,0 +1,27 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+from commons import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("interviews/", views.interview_list, name="interview_list"),
+    path("interviews/new/", views.interview_submit, name="interview_submit"),
+    path("interviews/mine/", views.my_interviews, name="my_interviews"),
+    path("interviews/formats/", views.formats_help, name="formats_help"),
+    path("interviews/<int:pk>/", views.interview_detail, name="interview_detail"),
+    path("interviews/<int:pk>/submit/", views.interview_submit_draft, name="interview_submit_draft"),
+    path("interviews/<int:pk>/withdraw/", views.interview_withdraw, name="interview_withdraw"),
+    path("imports/new/", views.import_new, name="import_new"),
+    path("imports/<int:pk>/", views.import_detail, name="import_detail"),
+    path("account/", views.account, name="account"),
+    path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+    path("curation/users/", views.curation_users, name="curation_users"),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", include("commons.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
+    path("admin/", admin.site.urls),
+]
