@@ -1,10 +1,13 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from commons import views
 
 urlpatterns = [
+    path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)),
     path("", views.home, name="home"),
     path("interviews/", views.interview_list, name="interview_list"),
     path("interviews/new/", views.interview_submit, name="interview_submit"),

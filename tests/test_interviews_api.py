@@ -175,3 +175,37 @@ def test_schema_and_docs_are_served_offline(client):
     html = docs.content.decode()
     assert "static/drf_spectacular_sidecar" in html  # vendored assets, no CDN
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "fragment"),
+    [
+        ("latin1.txt", "Human: café? Assistant: oui".encode("latin-1"), "utf-8"),
+        ("deep.json", b"[" * 5000 + b"]" * 5000, "nested"),
+        ("empty.json", b"", "empty"),
+        ("unknown.json", b'{"foo": 1}', "unrecognised"),
+        ("no_turns.json", b'{"messages": []}', "no"),
+    ],
+)
+def test_bad_uploads_are_400_with_a_clear_message(contributor, api_client_for, filename, content, fragment):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    TargetModel.objects.create(name="M")
+    client = api_client_for(contributor)
+    response = client.post("/api/v1/interviews/", {"file": SimpleUploadedFile(filename, content),
+                                                   "target_model": TargetModel.objects.get().pk}, format="multipart")
+    assert response.status_code == 400, response.content
+    message = " ".join(response.json().get("transcript", []) + response.json().get("file", []))
+    assert fragment.lower() in message.lower(), message
+    assert Interview.objects.count() == 0
+
+
+def test_upload_over_the_size_limit_is_refused(contributor, api_client_for, settings):
+    settings.TRANSCRIPT_MAX_BYTES = 1000
+    TargetModel.objects.create(name="M")
+    client = api_client_for(contributor)
+    text = "Human: " + "x" * 2000 + "\n\nAssistant: ok"
+    response = client.post("/api/v1/interviews/", {"transcript": text, "target_model": TargetModel.objects.get().pk},
+                           format="json")
+    assert response.status_code == 400
+    assert "the limit is 1,000" in response.json()["transcript"][0]
