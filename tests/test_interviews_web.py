@@ -200,3 +200,17 @@ def test_listing_filters(client, contributor, make_interview):
     two = TargetModel.objects.get(name="Model Two")
     body = client.get(reverse("interview_list"), {"target_model": two.pk}).content.decode()
     assert "About model two" in body and "About model one" not in body
+
+
+def test_original_upload_downloads_verbatim_within_scope(client, contributor, outsider, make_interview):
+    text = "Human: <b>bold</b> question?\n\nAssistant: answer."
+    interview = make_interview(contributor, text=text, visibility="private")
+    url = reverse("interview_original", args=[interview.pk])
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404
+    client.force_login(contributor)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.decode() == text
+    assert response["Content-Type"].startswith("text/plain")
+    assert response["Content-Disposition"].startswith("attachment;")

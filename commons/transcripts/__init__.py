@@ -22,14 +22,14 @@ from .types import (
 )
 
 FORMATS: dict[str, str] = {
-    "plain": "Plain text or Markdown with speaker prefixes (Human:/Assistant:, User:/AI:, Interviewer:/model name, **Human:**, H:/A:).",
+    "plain": "Plain text or Markdown with speaker prefixes: Human:/Assistant:, User:/AI:, Interviewer:/a model name.",
     "single_document": "Completion-style text kept whole as one reply from the model.",
-    "openai": "OpenAI chat JSON or JSONL: messages with role and content (string or parts), tool calls and tool results.",
-    "anthropic": "Anthropic Messages API JSON: system plus messages with text, thinking, tool_use and tool_result blocks.",
-    "sharegpt": "ShareGPT JSON or JSONL: conversations of {from, value} entries; a list of records is several interviews.",
-    "petri": "Petri auditor transcript JSON (v3.0: metadata + events), the target's view with rolled-back branches.",
-    "inspect": "Inspect (inspect_ai) eval log, .json or .eval, one interview per sample; Petri-on-Inspect audits included.",
-    "still_alive": "Still Alive session JSON (config + turns), with target model, auditor, tone and disclosure depth.",
+    "openai": "OpenAI chat JSON or JSONL: messages with role and content (string or parts), tool calls and results.",
+    "anthropic": "Anthropic Messages API JSON: system plus messages with text, thinking, tool_use, tool_result blocks.",
+    "sharegpt": "ShareGPT JSON or JSONL: conversations of {from, value}; a list of records is several interviews.",
+    "petri": "Petri auditor transcript JSON (v3.0, metadata + events): the target's view, rollbacks kept as branches.",
+    "inspect": "Inspect (inspect_ai) eval log, .json or .eval: one interview per sample, Petri-on-Inspect included.",
+    "still_alive": "Still Alive session JSON (config + turns): target model, auditor, tone and disclosure depth.",
 }
 
 __all__ = [
@@ -81,11 +81,9 @@ def parse_items(data: bytes, *, filename: str = "", limits: Limits = Limits()) -
 
 
 def _guarded(data: bytes, filename: str, fmt: str | None, limits: Limits, *, location: str) -> Iterator[ItemOutcome]:
-    """`iter_items`, with any unexpected exception turned into a TranscriptError so
-    callers only ever see TranscriptError."""
+    """`iter_items`, with resource exhaustion reported as a TranscriptError too: the
+    limits make it unlikely, but a caller must only ever have to handle TranscriptError."""
     try:
         yield from iter_items(data, location=location, filename=filename, fmt=fmt, limits=limits)
-    except TranscriptError:
-        raise
     except (RecursionError, MemoryError) as exc:
         raise TranscriptError(f"transcript too complex to parse ({type(exc).__name__})", location) from None

@@ -14,8 +14,13 @@ _ROLES = {"user": "interviewer", "assistant": "target"}
 _MEDIA = {"image": "image", "document": "document", "file": "file", "audio": "audio"}
 # Block types only the Anthropic format has; used to tell it from OpenAI's.
 ANTHROPIC_BLOCK_TYPES = {
-    "thinking", "redacted_thinking", "tool_use", "tool_result", "server_tool_use",
-    "web_search_tool_result", "document",
+    "thinking",
+    "redacted_thinking",
+    "tool_use",
+    "tool_result",
+    "server_tool_use",
+    "web_search_tool_result",
+    "document",
 }
 
 
@@ -69,7 +74,7 @@ def anthropic_turns(messages: list[Any], location: str) -> list[ParsedTurn]:
 
 def _message_turn(message: dict[str, Any], location: str, default_role: str = "") -> ParsedTurn:
     role_name = message.get("role", default_role) or default_role
-    if role_name not in _ROLES:
+    if not isinstance(role_name, str) or role_name not in _ROLES:
         raise TranscriptError(f"unknown role {role_name!r} (expected 'user' or 'assistant')", at(location, "role"))
     content = _content(message.get("content"), at(location, "content"))
     if role_name == "user" and content and all(b["type"] == "tool_result" for b in content):
@@ -89,7 +94,7 @@ def _content(content: Any, location: str) -> list[Block]:
 
 
 def _block(block: dict[str, Any], location: str) -> Block:
-    kind = block.get("type")
+    kind = block.get("type") if isinstance(block.get("type"), str) else None
     if kind == "text":
         return blocks.text(blocks.as_str(block.get("text"), at(location, "text")))
     if kind == "thinking":

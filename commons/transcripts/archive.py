@@ -13,6 +13,7 @@ import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import zstandard
 
@@ -56,7 +57,16 @@ class ZipArchive:
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 entries = archive.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            OSError,
+            ValueError,
+            EOFError,
+            NotImplementedError,
+            struct.error,
+            IndexError,
+        ) as exc:
             raise TranscriptError(f"not a readable zip archive: {exc}", location) from None
         if len(entries) > limits.max_archive_entries:
             raise TranscriptError(
@@ -65,15 +75,18 @@ class ZipArchive:
         declared = sum(entry.file_size for entry in entries)
         limit = limits.max_archive_uncompressed_bytes
         if declared > limit:
-            raise TranscriptError(
-                f"archive would expand to {declared:,} bytes, over the limit of {limit:,}", location
-            )
+            raise TranscriptError(f"archive would expand to {declared:,} bytes, over the limit of {limit:,}", location)
         budget = budget or Budget(limit)
-        budget.spend(0, location, limit)
+        if declared > budget.remaining:
+            # An archive inside an archive shares its parent's allowance.
+            raise TranscriptError(
+                f"archive would expand beyond the {limit:,} bytes allowed for the whole upload", location
+            )
         return cls(data, location, limits, budget, entries)
 
     def files(self) -> list[zipfile.ZipInfo]:
-        return [entry for entry in self.entries if not entry.is_dir()]
+        # Not ZipInfo.is_dir(): it raises IndexError on an (invalid) empty name.
+        return [entry for entry in self.entries if not entry.filename.endswith("/")]
 
     def names(self) -> set[str]:
         return {entry.filename for entry in self.entries}
@@ -106,7 +119,16 @@ class ZipArchive:
         try:
             with zipfile.ZipFile(io.BytesIO(self.data)) as archive, archive.open(entry) as stream:
                 return _read_capped(stream, cap, location)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as exc:
+        except (
+            zipfile.BadZipFile,
+            OSError,
+            EOFError,
+            ValueError,
+            NotImplementedError,
+            zlib.error,
+            struct.error,
+            IndexError,
+        ) as exc:
             raise TranscriptError(f"cannot read entry: {exc}", location) from None
 
     def _read_zstd(self, entry: zipfile.ZipInfo, cap: int, location: str) -> bytes:
@@ -132,7 +154,11 @@ class ZipArchive:
         return content
 
 
-def _read_capped(stream: io.RawIOBase | io.BufferedIOBase | zipfile.ZipExtFile | zstandard.ZstdDecompressionReader, cap: int, location: str) -> bytes:
+class _Readable(Protocol):
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+def _read_capped(stream: _Readable, cap: int, location: str) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:
@@ -148,6 +174,8 @@ def _read_capped(stream: io.RawIOBase | io.BufferedIOBase | zipfile.ZipExtFile |
 def check_entry_name(name: str, location: str) -> None:
     """Entries are never written to disk, but a name that would escape an extraction
     directory marks a hostile archive; refuse it."""
+    if not name:
+        raise TranscriptError("archive entry has no name", location)
     normalized = name.replace("\\", "/")
     parts = normalized.split("/")
     if (

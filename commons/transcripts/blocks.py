@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from . import jsondoc
@@ -62,6 +62,12 @@ def as_str(value: Any, location: str) -> str:
     return value
 
 
+def str_field(obj: Any, key: str) -> str | None:
+    """`obj[key]` when `obj` is an object and that member is a string, else None."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, str) else None
+
+
 def opt_str(obj: dict[str, Any], key: str, location: str) -> str:
     """`obj[key]` as a string, "" when missing or null."""
     value = obj.get(key)
@@ -109,15 +115,16 @@ def parse_timestamp(value: Any, location: str) -> datetime | None:
         return None
     try:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, tz=timezone.utc)
+            return datetime.fromtimestamp(value, tz=UTC)
         parsed = datetime.fromisoformat(as_str(value, location))
     except (ValueError, OverflowError, OSError):
         raise TranscriptError(f"not a valid timestamp: {value!r}", location) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def model_from_id(model_id: str) -> ModelInfo:
     """An Inspect/LiteLLM style "provider/model" string to ModelInfo."""
+    model_id = model_id.strip()
     provider, _, api_id = model_id.partition("/")
     if not api_id:
         provider, api_id = "", model_id

@@ -43,7 +43,9 @@ def json_format(document: dict[str, Any]) -> str | None:
 def require_json_format(document: Any, location: str = "") -> str:
     found = json_format(document) if isinstance(document, dict) else None
     if found is None:
-        raise TranscriptError(f"unrecognised JSON transcript: expected one of {EXPECTED_SHAPES} ({_found(document)})", location)
+        raise TranscriptError(
+            f"unrecognised JSON transcript: expected one of {EXPECTED_SHAPES} ({_found(document)})", location
+        )
     return found
 
 
@@ -63,7 +65,7 @@ def is_anthropic_messages(messages: list[Any]) -> bool:
         for block in content:
             if not isinstance(block, dict):
                 continue
-            kind = block.get("type")
+            kind = block.get("type") if isinstance(block.get("type"), str) else None
             if kind in ANTHROPIC_BLOCK_TYPES or (kind == "image" and "source" in block):
                 return True
     return False

@@ -5,7 +5,7 @@ store (no NUL, no lone surrogates), JSON-serialisable extras."""
 from __future__ import annotations
 
 import json
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 from .types import ROLES, ROOT, ParsedInterview, TranscriptError
@@ -31,9 +31,16 @@ def finalize(interview: ParsedInterview) -> ParsedInterview:
             raise TranscriptError("turn has no content", where)
         for number, block in enumerate(turn.blocks):
             _check_block(block, f"{where}.blocks[{number}]")
+    # A model or interviewer without a usable name is no information, not an identity.
+    if interview.target_model is not None and not interview.target_model.name.strip():
+        interview.target_model = None
+    if interview.interviewer is not None and not interview.interviewer.name.strip():
+        interview.interviewer = None
     if interview.conducted_at is not None and interview.conducted_at.tzinfo is None:
-        interview.conducted_at = interview.conducted_at.replace(tzinfo=timezone.utc)
-    _check_storable([turn.participant for turn in interview.turns], "participants")
+        interview.conducted_at = interview.conducted_at.replace(tzinfo=UTC)
+    if not _storable([[turn.participant, turn.blocks] for turn in interview.turns]):
+        for index, turn in enumerate(interview.turns):
+            _check_storable([turn.participant, turn.blocks], f"turns[{index}]")
     for name in ("raw", "source_id", "title", "conditions", "topics", "sampling", "scores", "metadata"):
         _check_storable(getattr(interview, name), name)
     for model_field in ("target_model", "interviewer"):
@@ -50,10 +57,22 @@ def _check_block(block: dict[str, Any], where: str) -> None:
     for key, kind in fields.items():
         if not isinstance(block.get(key), kind):
             raise TranscriptError(f"block field {key!r} has the wrong type", where)
-    _check_storable(block, where)
+
+
+def _storable(value: Any) -> bool:
+    """Fast whole-value check in C; `_check_storable` then finds the culprit if needed.
+    A NUL character can only come from a JSON escape, so it shows up as one here."""
+    try:
+        encoded = json.dumps(value, ensure_ascii=False, allow_nan=False, default=_iso)
+        encoded.encode("utf-8")
+    except (TypeError, ValueError):  # UnicodeEncodeError is a ValueError
+        return False
+    return "\\u0000" not in encoded
 
 
 def _check_storable(value: Any, where: str) -> None:
+    if _storable(value):
+        return
     try:
         json.dumps(value, allow_nan=False, default=_iso)
     except (TypeError, ValueError) as exc:

@@ -17,20 +17,33 @@ from . import blocks, jsondoc
 from .archive import ZipArchive
 from .blocks import as_dict, as_list, at, opt_str
 from .decoding import decode_text
-from .inspect_messages import Resolver, attachment_resolver, message_key, message_turn, resolve_all
+from .inspect_messages import attachment_resolver, message_key, message_turn, resolve_all
 from .types import InterviewerInfo, Limits, ParsedInterview, TranscriptError, join_location
 
 _NO_MODEL = "none/none"
+# A model call can reference the whole message pool in a few bytes; bound the expansion.
+_MAX_PATH_MESSAGES = 1_000_000
 _SAMPLING_KEYS = (
-    "temperature", "top_p", "top_k", "max_tokens", "seed", "stop_seqs", "frequency_penalty",
-    "presence_penalty", "reasoning_effort", "reasoning_tokens", "num_choices",
+    "temperature",
+    "top_p",
+    "top_k",
+    "max_tokens",
+    "seed",
+    "stop_seqs",
+    "frequency_penalty",
+    "presence_penalty",
+    "reasoning_effort",
+    "reasoning_tokens",
+    "num_choices",
 )
 SampleOutcome = tuple[str, ParsedInterview | TranscriptError]
 
 
 def looks_like_inspect_log(document: Any) -> bool:
-    return isinstance(document, dict) and isinstance(document.get("eval"), dict) and (
-        "samples" in document or "plan" in document or "status" in document
+    return (
+        isinstance(document, dict)
+        and isinstance(document.get("eval"), dict)
+        and ("samples" in document or "plan" in document or "status" in document)
     )
 
 
@@ -45,7 +58,7 @@ def parse_inspect_log(document: dict[str, Any], text: str, location: str = "") -
     if not samples:
         raise TranscriptError(_NO_SAMPLES, location)
     raws = jsondoc.iter_spans_or_dumps(text, samples, key="samples")
-    for i, (sample, raw) in enumerate(zip(samples, raws)):
+    for i, (sample, raw) in enumerate(zip(samples, raws, strict=True)):
         here = _sample_location(location, sample, f"samples[{i}]")
         try:
             yield here, sample_interview(document, sample, raw, f"samples[{i}]")
@@ -60,7 +73,9 @@ def parse_eval_archive(archive: ZipArchive, limits: Limits) -> Iterator[SampleOu
         header = _read_json(archive, "_journal/start.json", limits)
     if header is None:
         raise TranscriptError("not an Inspect log: no header.json or _journal/start.json", archive.location)
-    entries = [e for e in archive.files() if posixpath.dirname(e.filename) == "samples" and e.filename.endswith(".json")]
+    entries = [
+        e for e in archive.files() if posixpath.dirname(e.filename) == "samples" and e.filename.endswith(".json")
+    ]
     if not entries:
         raise TranscriptError(_NO_SAMPLES, archive.location)
     entries.sort(key=_dataset_order(header))
@@ -87,7 +102,11 @@ def _dataset_order(header: dict[str, Any]) -> Callable[[zipfile.ZipInfo], tuple[
     def key(entry: zipfile.ZipInfo) -> tuple[int, int, str]:
         stem = posixpath.basename(entry.filename).removesuffix(".json")
         sample_id, _, epoch = stem.rpartition("_epoch_")
-        return (position.get(sample_id, len(position)), int(epoch) if epoch.isdigit() else 0, entry.filename)
+        return (
+            position.get(sample_id, len(position)),
+            int(epoch) if epoch.isascii() and epoch.isdigit() else 0,
+            entry.filename,
+        )
 
     return key
 
@@ -111,7 +130,7 @@ def _sample_location(outer: str, sample: Any, fallback: str) -> str:
 def sample_interview(header: dict[str, Any], sample: Any, raw: str, location: str) -> ParsedInterview:
     sample = as_dict(sample, location)
     spec = as_dict(header.get("eval"), "eval")
-    roles = spec.get("model_roles") if isinstance(spec.get("model_roles"), dict) else {}
+    roles: dict[str, Any] = spec["model_roles"] if isinstance(spec.get("model_roles"), dict) else {}
     target_id = _role_model(roles, "target") or opt_str(spec, "model", "eval")
     auditor_id = _role_model(roles, "auditor")
     target = blocks.model_from_id(target_id) if target_id and target_id != _NO_MODEL else None
@@ -119,9 +138,9 @@ def sample_interview(header: dict[str, Any], sample: Any, raw: str, location: st
     labels = {"system": "system", "user": "auditor" if auditor_id else "user"}
     if target:
         labels["assistant"] = target.name
-    predecessors, messages = _conversation(sample, roles, resolve, location)
+    predecessors, messages, final_branch = _conversation(sample, roles, location)
     turns = [message_turn(message, where, labels, resolve) for message, where in messages]
-    for turn, parent in zip(turns, blocks.chain_parents(predecessors)):
+    for turn, parent in zip(turns, blocks.chain_parents(predecessors), strict=True):
         turn.parent = parent
 
     sample_id = sample.get("id")
@@ -152,7 +171,7 @@ def sample_interview(header: dict[str, Any], sample: Any, raw: str, location: st
     if isinstance(error, dict):
         metadata["sample_error"] = error.get("message")
     if any(turn.parent is not None for turn in turns):
-        metadata["final_branch"] = _final_branch(sample, messages)
+        metadata["final_branch"] = final_branch
     return ParsedInterview(
         format="inspect",
         turns=turns,
@@ -161,7 +180,9 @@ def sample_interview(header: dict[str, Any], sample: Any, raw: str, location: st
         title=f"{task} — sample {source_id}" if task else "",
         target_model=target,
         interviewer=InterviewerInfo(name=blocks.model_from_id(auditor_id).api_id, kind="model") if auditor_id else None,
-        conducted_at=blocks.parse_timestamp(sample.get("started_at") or spec.get("created"), at(location, "started_at")),
+        conducted_at=blocks.parse_timestamp(
+            sample.get("started_at") or spec.get("created"), at(location, "started_at")
+        ),
         sampling=_sampling(header, roles),
         scores=_scores(sample.get("scores"), at(location, "scores")),
         metadata=metadata,
@@ -170,67 +191,72 @@ def sample_interview(header: dict[str, Any], sample: Any, raw: str, location: st
 
 def _role_model(roles: dict[str, Any], role: str) -> str:
     config = roles.get(role)
-    if isinstance(config, dict) and isinstance(config.get("model"), str):
-        return config["model"]
-    return config if isinstance(config, str) else ""
+    if isinstance(config, str):
+        return config
+    return blocks.str_field(config, "model") or ""
 
 
 def _conversation(
-    sample: dict[str, Any], roles: dict[str, Any], resolve: Resolver, location: str
-) -> tuple[list[int | None], list[tuple[dict[str, Any], str]]]:
-    """Messages as a tree: (predecessor of each, (message, location) of each)."""
+    sample: dict[str, Any], roles: dict[str, Any], location: str
+) -> tuple[list[int | None], list[tuple[dict[str, Any], str]], list[int]]:
+    """Messages as a tree: the predecessor of each, (message, location) of each, and
+    the indices of the sample's own `messages` (the branch the run ended on)."""
     final = as_list(sample.get("messages") or [], at(location, "messages"))
     paths: list[tuple[list[Any], str]] = []
     if "target" in roles:
         paths.extend(_target_call_paths(sample, location))
     paths.append((final, at(location, "messages")))
+    if sum(len(path) for path, _ in paths) > _MAX_PATH_MESSAGES:
+        raise TranscriptError(f"more than {_MAX_PATH_MESSAGES:,} messages across the target's model calls", location)
     nodes: dict[tuple[int | None, str], int] = {}
+    # Model calls share message objects (input_refs into one pool): key each object once.
+    keys: dict[int, str] = {}
     predecessors: list[int | None] = []
     messages: list[tuple[dict[str, Any], str]] = []
+    visited: list[int] = []
     for path, where in paths:
         previous: int | None = None
+        visited = []
         for i, message in enumerate(path):
             message = as_dict(message, at(where, f"[{i}]"))
-            key = (previous, message_key(message))
+            if id(message) not in keys:
+                keys[id(message)] = message_key(message)
+            key = (previous, keys[id(message)])
             if key not in nodes:
                 nodes[key] = len(messages)
                 predecessors.append(previous)
                 messages.append((message, at(where, f"[{i}]")))
             previous = nodes[key]
-    return predecessors, messages
+            visited.append(previous)
+    return predecessors, messages, visited
 
 
 def _target_call_paths(sample: dict[str, Any], location: str) -> list[tuple[list[Any], str]]:
     """Each model call the target made, as the conversation it saw plus its reply."""
-    pool = sample.get("events_data", {}).get("messages", []) if isinstance(sample.get("events_data"), dict) else []
+    events_data = sample.get("events_data")
+    pool = events_data.get("messages") if isinstance(events_data, dict) else None
+    pool = pool if isinstance(pool, list) else []
     paths: list[tuple[list[Any], str]] = []
     for i, event in enumerate(as_list(sample.get("events") or [], at(location, "events"))):
         if not isinstance(event, dict) or event.get("event") != "model" or event.get("role") != "target":
             continue
         where = at(location, f"events[{i}]")
-        conversation = list(event.get("input") or [])
-        for j, ref in enumerate(event.get("input_refs") or []):
-            if not (isinstance(ref, list) and len(ref) == 2 and all(isinstance(n, int) for n in ref)):
+        conversation = list(as_list(event.get("input") or [], at(where, "input")))
+        for j, ref in enumerate(as_list(event.get("input_refs") or [], at(where, "input_refs"))):
+            if not (isinstance(ref, list) and len(ref) == 2 and all(type(n) is int for n in ref)):
                 raise TranscriptError("malformed input reference", at(where, f"input_refs[{j}]"))
             conversation.extend(pool[ref[0] : ref[1]])
         output = event.get("output")
         choices = output.get("choices") if isinstance(output, dict) else None
-        if isinstance(choices, list) and choices and isinstance(choices[0], dict) and isinstance(choices[0].get("message"), dict):
+        if (
+            isinstance(choices, list)
+            and choices
+            and isinstance(choices[0], dict)
+            and isinstance(choices[0].get("message"), dict)
+        ):
             conversation.append(choices[0]["message"])
         paths.append((conversation, where))
     return paths
-
-
-def _final_branch(sample: dict[str, Any], messages: list[tuple[dict[str, Any], str]]) -> list[int]:
-    keys = [message_key(message) for message, _ in messages]
-    final = [message_key(m) for m in sample.get("messages") or []]
-    indices: list[int] = []
-    start = 0
-    for key in final:
-        if key in keys[start:]:
-            start = keys.index(key, start)
-            indices.append(start)
-    return indices
 
 
 def _sampling(header: dict[str, Any], roles: dict[str, Any]) -> dict[str, Any]:

@@ -44,10 +44,8 @@ def resolve_all(value: Any, resolve: Resolver) -> Any:
 def message_turn(message: Any, location: str, labels: Mapping[str, str], resolve: Resolver) -> ParsedTurn:
     message = as_dict(message, location)
     role_name = message.get("role")
-    if role_name not in _ROLES:
-        raise TranscriptError(
-            f"unknown role {role_name!r} (expected one of {', '.join(_ROLES)})", at(location, "role")
-        )
+    if not isinstance(role_name, str) or role_name not in _ROLES:
+        raise TranscriptError(f"unknown role {role_name!r} (expected one of {', '.join(_ROLES)})", at(location, "role"))
     content = content_blocks(message.get("content"), at(location, "content"), resolve)
     participant = labels.get(role_name, role_name)
     if role_name == "assistant":
@@ -80,16 +78,22 @@ def content_blocks(content: Any, location: str, resolve: Resolver) -> list[Block
     for i, part in enumerate(as_list(content, location)):
         here = at(location, f"[{i}]")
         part = as_dict(part, here)
-        kind = part.get("type")
+        kind = part.get("type") if isinstance(part.get("type"), str) else None
         if kind == "text":
             result.append(blocks.text(resolve(blocks.as_str(part.get("text"), at(here, "text")))))
         elif kind == "reasoning":
             result.append(blocks.thinking(_reasoning_text(part, here, resolve)))
         elif kind == "tool_use":
             call_id = opt_str(part, "id", here)
-            result.append(blocks.tool_use(call_id, opt_str(part, "name", here), resolve_all(part.get("arguments"), resolve)))
+            result.append(
+                blocks.tool_use(call_id, opt_str(part, "name", here), resolve_all(part.get("arguments"), resolve))
+            )
             outcome = part.get("error") or part.get("result")
-            result.append(blocks.tool_result(call_id, resolve(blocks.stringify(outcome)) if outcome is not None else "", bool(part.get("error"))))
+            result.append(
+                blocks.tool_result(
+                    call_id, resolve(blocks.stringify(outcome)) if outcome is not None else "", bool(part.get("error"))
+                )
+            )
         elif kind in _MEDIA:
             result.append(blocks.placeholder(_MEDIA[kind], _media_detail(part)))
         elif isinstance(kind, str):
@@ -108,13 +112,15 @@ def _reasoning_text(part: dict[str, Any], location: str, resolve: Resolver) -> s
 
 def _media_detail(part: dict[str, Any]) -> str:
     for key in ("filename", "mime_type", "format"):
-        if isinstance(part.get(key), str):
-            return part[key]
+        value = blocks.str_field(part, key)
+        if value is not None:
+            return value
     return ""
 
 
 def message_key(message: Any) -> str:
     """Identity of a message for merging branches: its id, else its content."""
-    if isinstance(message, dict) and isinstance(message.get("id"), str) and message["id"]:
-        return "id:" + message["id"]
+    message_id = blocks.str_field(message, "id")
+    if message_id:
+        return "id:" + message_id
     return "json:" + json.dumps(message, sort_keys=True, ensure_ascii=False)

@@ -5,6 +5,7 @@ logs split by sample, JSON arrays of records split by record. `parse` (strict) a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 from . import jsondoc
@@ -35,7 +36,6 @@ JSON_PARSERS: dict[str, DocumentParser] = {
     "petri": parse_petri,
     "still_alive": parse_still_alive,
 }
-TEXT_FORMATS = ("plain", "single_document")
 # The Still Alive corpus keeps its own roll-ups beside the sessions.
 KNOWN_NON_TRANSCRIPTS = {
     "all_results.json": "Still Alive roll-up of the sessions in this folder (duplicates them)",
@@ -82,7 +82,7 @@ def _archive_items(
     archive = ZipArchive.open(data, location, limits, budget)
     if fmt in (None, "inspect") and looks_like_eval_archive(archive):
         for where, result in parse_eval_archive(archive, limits):
-            yield _outcome(where, lambda result=result: _raise_or_return(result))
+            yield _outcome(where, partial(_raise_or_return, result))
         return
     files = archive.files()
     if not files:
@@ -101,8 +101,13 @@ def _archive_items(
                 if not is_zip(content):
                     raise TranscriptError("not a zip archive despite its name", where)
             yield from iter_items(
-                content, location=where, filename=entry.filename, fmt=fmt, limits=limits,
-                depth=depth + 1, budget=archive.budget,
+                content,
+                location=where,
+                filename=entry.filename,
+                fmt=fmt,
+                limits=limits,
+                depth=depth + 1,
+                budget=archive.budget,
             )
         except TranscriptError as exc:
             if exc.location.startswith(where):
@@ -113,12 +118,12 @@ def _archive_items(
 
 def _text_items(text: str, location: str, filename: str, fmt: str | None, limits: Limits) -> Iterator[ItemOutcome]:
     if fmt == "single_document":
-        yield _outcome(location, lambda: parse_single_document(text))
+        yield _outcome(location, partial(parse_single_document, text))
         return
     stripped = text.lstrip()
     looks_json = stripped.startswith(("{", "["))
     if fmt == "plain" or (fmt is None and not looks_json):
-        yield _outcome(location, lambda: parse_plain(text))
+        yield _outcome(location, partial(parse_plain, text))
         return
     if filename.lower().endswith(_JSONL_SUFFIXES) or jsondoc.looks_like_jsonl(text):
         yield from _jsonl_items(text, location, fmt, limits)
@@ -128,7 +133,7 @@ def _text_items(text: str, location: str, filename: str, fmt: str | None, limits
     except TranscriptError:
         # "[Transcript]\nHuman: ..." starts like a JSON array but is plain text.
         if fmt is None and stripped.startswith("[") and _has_speakers(text):
-            yield _outcome(location, lambda: parse_plain(text))
+            yield _outcome(location, partial(parse_plain, text))
             return
         raise
     yield from _document_items(document, text, location, fmt)
@@ -149,9 +154,9 @@ def _document_items(document: Any, text: str, location: str, fmt: str | None) ->
     chosen = fmt or require_json_format(document, location)
     if chosen == "inspect":
         for where, result in parse_inspect_log(_as_object(document, location), text, location):
-            yield _outcome(where, lambda result=result: _raise_or_return(result))
+            yield _outcome(where, partial(_raise_or_return, result))
         return
-    yield _outcome(location, lambda: _parse_json(chosen, document, text, ""))
+    yield _outcome(location, partial(_parse_json, chosen, document, text))
 
 
 def _list_items(items: list[Any], text: str, location: str, fmt: str | None) -> Iterator[ItemOutcome]:
@@ -159,14 +164,14 @@ def _list_items(items: list[Any], text: str, location: str, fmt: str | None) -> 
         raise TranscriptError("the transcript is empty (an empty JSON array)", location)
     if fmt in (None, "openai", "anthropic") and all(is_message(item) for item in items):
         chosen = fmt or message_list_format(items)
-        yield _outcome(location, lambda: _parse_json(chosen, items, text, ""))
+        yield _outcome(location, partial(_parse_json, chosen, items, text))
         return
     if fmt in (None, "sharegpt") and all(is_sharegpt_entry(item) for item in items):
-        yield _outcome(location, lambda: _parse_json("sharegpt", items, text, ""))
+        yield _outcome(location, partial(_parse_json, "sharegpt", items, text))
         return
-    for i, (item, raw) in enumerate(zip(items, jsondoc.iter_spans_or_dumps(text, items))):
+    for i, (item, raw) in enumerate(zip(items, jsondoc.iter_spans_or_dumps(text, items), strict=True)):
         where = join_location(location, f"[{i}]")
-        yield _outcome(where, lambda item=item, raw=raw: _parse_json(fmt or require_json_format(item), item, raw, ""))
+        yield _outcome(where, partial(_parse_detected, fmt, item, raw))
 
 
 def _jsonl_items(text: str, location: str, fmt: str | None, limits: Limits) -> Iterator[ItemOutcome]:
@@ -182,13 +187,13 @@ def _jsonl_items(text: str, location: str, fmt: str | None, limits: Limits) -> I
         except TranscriptError as exc:
             errors[i] = exc
             parsed.append((where, None))
-    values = [value for _, value in parsed if value is not None]
+    values = [value for i, (_, value) in enumerate(parsed) if i not in errors]
     if values and all(is_message(value) for value in values) and fmt != "inspect":
         # One message per line: the whole file is one conversation.
         if errors:
             raise next(iter(errors.values()))
         chosen = fmt or message_list_format(values)
-        yield _outcome(location, lambda: _parse_json(chosen, values, text, ""))
+        yield _outcome(location, partial(_parse_json, chosen, values, text))
         return
     for i, (where, value) in enumerate(parsed):
         if i in errors:
@@ -196,14 +201,20 @@ def _jsonl_items(text: str, location: str, fmt: str | None, limits: Limits) -> I
             continue
         raw = lines[i].text
         if is_message(value):
-            yield ItemOutcome(where, None, TranscriptError(
-                "a single chat message, but other lines are whole conversations: use one "
-                "conversation per line, or one message per line throughout", where))
+            yield ItemOutcome(
+                where,
+                None,
+                TranscriptError(
+                    "a single chat message, but other lines are whole conversations: use one "
+                    "conversation per line, or one message per line throughout",
+                    where,
+                ),
+            )
         elif (fmt or _format_or_none(value)) == "inspect":
             for sample_where, result in parse_inspect_log(_as_object(value, where), raw, where):
-                yield _outcome(sample_where, lambda result=result: _raise_or_return(result))
+                yield _outcome(sample_where, partial(_raise_or_return, result))
         else:
-            yield _outcome(where, lambda value=value, raw=raw: _parse_json(fmt or require_json_format(value), value, raw, ""))
+            yield _outcome(where, partial(_parse_detected, fmt, value, raw))
 
 
 def _format_or_none(value: Any) -> str | None:
@@ -213,11 +224,15 @@ def _format_or_none(value: Any) -> str | None:
         return None
 
 
-def _parse_json(chosen: str, document: Any, raw: str, location: str) -> ParsedInterview:
+def _parse_json(chosen: str, document: Any, raw: str) -> ParsedInterview:
     parser = JSON_PARSERS.get(chosen)
     if parser is None:
-        raise TranscriptError(f"format {chosen!r} cannot be read from this JSON document", location)
-    return parser(document, raw, location)
+        raise TranscriptError(f"format {chosen!r} cannot be read from this JSON document")
+    return parser(document, raw, "")
+
+
+def _parse_detected(fmt: str | None, document: Any, raw: str) -> ParsedInterview:
+    return _parse_json(fmt or require_json_format(document), document, raw)
 
 
 def _as_object(document: Any, location: str) -> dict[str, Any]:
@@ -236,4 +251,6 @@ def _outcome(location: str, build: Callable[[], ParsedInterview]) -> ItemOutcome
     try:
         return ItemOutcome(location, finalize(build()), None)
     except TranscriptError as exc:
-        return ItemOutcome(location, None, exc if exc.location.startswith(location) and location else exc.within(location))
+        return ItemOutcome(
+            location, None, exc if exc.location.startswith(location) and location else exc.within(location)
+        )

@@ -63,11 +63,7 @@ class JsonLine:
 
 def jsonl_lines(text: str) -> list[JsonLine]:
     """Non-blank lines of a JSONL document with their 1-based line numbers."""
-    return [
-        JsonLine(number, line)
-        for number, line in enumerate(text.splitlines(), start=1)
-        if line.strip()
-    ]
+    return [JsonLine(number, line) for number, line in enumerate(text.splitlines(), start=1) if line.strip()]
 
 
 def looks_like_jsonl(text: str) -> bool:

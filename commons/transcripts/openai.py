@@ -18,14 +18,29 @@ _ROLES = {
     "function": "tool",
 }
 SAMPLING_KEYS = (
-    "temperature", "top_p", "top_k", "max_tokens", "max_completion_tokens", "max_output_tokens",
-    "frequency_penalty", "presence_penalty", "seed", "n", "stop", "stop_sequences",
+    "temperature",
+    "top_p",
+    "top_k",
+    "max_tokens",
+    "max_completion_tokens",
+    "max_output_tokens",
+    "frequency_penalty",
+    "presence_penalty",
+    "seed",
+    "n",
+    "stop",
+    "stop_sequences",
     "reasoning_effort",
 )
 _TEXT_PARTS = {"text", "input_text", "output_text"}
 _MEDIA_PARTS = {
-    "image_url": "image", "input_image": "image", "image": "image",
-    "input_audio": "audio", "audio": "audio", "file": "file", "input_file": "file",
+    "image_url": "image",
+    "input_image": "image",
+    "image": "image",
+    "input_audio": "audio",
+    "audio": "audio",
+    "file": "file",
+    "input_file": "file",
 }
 
 
@@ -81,10 +96,8 @@ def openai_turns(messages: list[Any], location: str) -> list[ParsedTurn]:
 
 def openai_message_turn(message: dict[str, Any], location: str) -> ParsedTurn:
     role_name = message.get("role")
-    if role_name not in _ROLES:
-        raise TranscriptError(
-            f"unknown role {role_name!r} (expected one of {', '.join(_ROLES)})", at(location, "role")
-        )
+    if not isinstance(role_name, str) or role_name not in _ROLES:
+        raise TranscriptError(f"unknown role {role_name!r} (expected one of {', '.join(_ROLES)})", at(location, "role"))
     role = _ROLES[role_name]
     participant = opt_str(message, "name", location) or role_name
     content: list[Block] = []
@@ -109,9 +122,7 @@ def openai_message_turn(message: dict[str, Any], location: str) -> ParsedTurn:
 def _tool_call(call: dict[str, Any], location: str) -> Block:
     function = as_dict(call.get("function"), at(location, "function"))
     name = opt_str(function, "name", at(location, "function"))
-    return blocks.tool_use(
-        opt_str(call, "id", location), name, blocks.parse_json_arguments(function.get("arguments"))
-    )
+    return blocks.tool_use(opt_str(call, "id", location), name, blocks.parse_json_arguments(function.get("arguments")))
 
 
 def content_blocks(content: Any, location: str) -> list[Block]:
@@ -125,7 +136,7 @@ def content_blocks(content: Any, location: str) -> list[Block]:
             result.append(blocks.text(part))
             continue
         part = as_dict(part, at(location, f"[{i}]"))
-        kind = part.get("type")
+        kind = part.get("type") if isinstance(part.get("type"), str) else None
         if kind in _TEXT_PARTS:
             result.append(blocks.text(blocks.as_str(part.get("text"), at(location, f"[{i}].text"))))
         elif kind == "refusal":
@@ -133,12 +144,11 @@ def content_blocks(content: Any, location: str) -> list[Block]:
         elif kind in _MEDIA_PARTS:
             result.append(blocks.placeholder(_MEDIA_PARTS[kind], _file_name(part)))
         else:
-            result.append(blocks.placeholder(f"{kind} content omitted" if isinstance(kind, str) else "unknown content omitted"))
+            result.append(
+                blocks.placeholder(f"{kind} content omitted" if isinstance(kind, str) else "unknown content omitted")
+            )
     return result
 
 
 def _file_name(part: dict[str, Any]) -> str:
-    file = part.get("file")
-    if isinstance(file, dict) and isinstance(file.get("filename"), str):
-        return file["filename"]
-    return part["filename"] if isinstance(part.get("filename"), str) else ""
+    return blocks.str_field(part.get("file"), "filename") or blocks.str_field(part, "filename") or ""

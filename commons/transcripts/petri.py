@@ -5,6 +5,8 @@ branches as a tree instead of dropping them."""
 
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any
 
 import jsonpatch
@@ -13,9 +15,11 @@ import jsonpointer
 from . import blocks
 from .blocks import as_dict, as_list, at, opt_str
 from .inspect_messages import attachment_resolver, message_key, message_turn
-from .types import InterviewerInfo, ParsedInterview, TranscriptError
+from .types import InterviewerInfo, Limits, ParsedInterview, TranscriptError
 
 TARGET_VIEW = "target"
+_MAX_PATCHED_BYTES = Limits().max_bytes
+_MAX_PATCH_WORK = 10 * _MAX_PATCHED_BYTES
 
 
 def looks_like_petri(document: Any) -> bool:
@@ -36,6 +40,7 @@ class _BranchingView:
         self.locations: list[str] = []
         self.predecessors: list[int | None] = []
         self.current: list[int] = []
+        self.patch_work = 0
 
     def add(self, message: dict[str, Any], location: str) -> None:
         self.messages.append(message)
@@ -61,17 +66,48 @@ class _BranchingView:
 
     def patch(self, operations: list[Any], location: str) -> None:
         old = [self.messages[i] for i in self.current]
-        try:
-            new = jsonpatch.apply_patch(old, operations)
-        except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError, ValueError) as exc:
-            raise TranscriptError(f"JSON patch does not apply: {exc}", location) from None
-        new = as_list(new, location)
+        self.patch_work += len(json.dumps(old))
+        if self.patch_work > _MAX_PATCH_WORK:
+            # Each edit re-reads the whole current view; many edits of a long view add up.
+            raise TranscriptError("too many JSON patch edits of a long transcript", location)
+        new = as_list(_apply_patch(old, operations, location), location)
         shared = 0
-        while shared < min(len(old), len(new)) and message_key(old[shared]) == message_key(new[shared]) and old[shared] == new[shared]:
+        while (
+            shared < min(len(old), len(new))
+            and message_key(old[shared]) == message_key(new[shared])
+            and old[shared] == new[shared]
+        ):
             shared += 1
         self.current = self.current[:shared]
         for i, message in enumerate(new[shared:], start=shared):
             self.add(as_dict(message, at(location, f"result[{i}]")), at(location, f"result[{i}]"))
+
+
+def _apply_patch(document: list[Any], operations: list[Any], location: str) -> Any:
+    """RFC 6902 via `jsonpatch`, one operation at a time so that "copy" (the only
+    operation that can grow the document beyond the upload) is metered: a few dozen
+    copies of the root into itself would otherwise need terabytes."""
+    size = len(json.dumps(document))
+    result: Any = copy.deepcopy(document)
+    for i, operation in enumerate(operations):
+        here = at(location, f"[{i}]")
+        try:
+            if isinstance(operation, dict) and operation.get("op") == "copy":
+                source = jsonpointer.resolve_pointer(result, blocks.as_str(operation.get("from"), at(here, "from")))
+                size += len(json.dumps(source))
+                if size > _MAX_PATCHED_BYTES:
+                    raise TranscriptError(f"JSON patch grows the transcript beyond {_MAX_PATCHED_BYTES:,} bytes", here)
+            result = jsonpatch.JsonPatch([operation]).apply(result, in_place=True)
+        except (
+            jsonpatch.JsonPatchException,
+            jsonpointer.JsonPointerException,
+            TypeError,
+            ValueError,
+            KeyError,
+            AttributeError,
+        ) as exc:
+            raise TranscriptError(f"JSON patch does not apply: {exc}", here) from None
+    return result
 
 
 def parse_petri(document: Any, raw: str, location: str = "") -> ParsedInterview:
@@ -98,9 +134,9 @@ def parse_petri(document: Any, raw: str, location: str = "") -> ParsedInterview:
     resolve = attachment_resolver(None)
     turns = [
         message_turn(message, where, labels, resolve)
-        for message, where in zip(view.messages, view.locations)
+        for message, where in zip(view.messages, view.locations, strict=True)
     ]
-    for turn, parent in zip(turns, blocks.chain_parents(view.predecessors)):
+    for turn, parent in zip(turns, blocks.chain_parents(view.predecessors), strict=True):
         turn.parent = parent
 
     extra: dict[str, Any] = {

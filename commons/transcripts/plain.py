@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -13,33 +14,57 @@ from .types import ParsedInterview, ParsedTurn, TranscriptError
 _SPEAKER_LINE = re.compile(
     r"^[ \t]{0,3}(?:>[ \t]*)?(?:#{1,6}[ \t]+)?(?P<open>\*\*|__)?"
     r"(?P<label>[A-Za-z][A-Za-z0-9 ._()\-]{0,39}?)[ \t]*"
-    r"(?:(?P<close_in>\*\*|__)?[ \t]*:(?P<close_out>\*\*|__)?)(?:[ \t]+|$)"
+    r"(?:(?P<close_in>\*\*|__)?[ \t]*:(?P<close_out>\*\*|__)?)(?:[ \t]+|$)",
+    re.MULTILINE,
 )
-_THEMATIC_BREAK = re.compile(r"^[ \t]*(?:-{3,}|\*{3,}|_{3,})[ \t]*$")
+_FENCE = re.compile(r"^[ \t]*(?:```|~~~)", re.MULTILINE)
+# Whole lines that are blank or a Markdown rule, from the start of a string. Also used on
+# the reversed string to find them at the end (the pattern reads the same backwards).
+# Possessive quantifiers: with backtracking, millions of blank lines take seconds.
+_LEADING_SEPARATORS = re.compile(r"\A(?:[ \t]*+(?:-{3,}+|\*{3,}+|_{3,}+)?+[ \t]*+(?:\n|\Z))*+")
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$")
 
 _INTERVIEWER_LABELS = {
-    "human", "user", "interviewer", "auditor", "researcher", "me", "prompter", "evaluator",
+    "human",
+    "user",
+    "interviewer",
+    "auditor",
+    "researcher",
+    "me",
+    "prompter",
+    "evaluator",
 }
 _TARGET_LABELS = {
-    "assistant", "ai", "model", "bot", "chatbot", "target", "subject", "claude", "chatgpt",
-    "gpt", "gemini", "llama", "response",
+    "assistant",
+    "ai",
+    "model",
+    "bot",
+    "chatbot",
+    "target",
+    "subject",
+    "claude",
+    "chatgpt",
+    "gpt",
+    "gemini",
+    "llama",
+    "response",
 }
 _SYSTEM_LABELS = {"system", "system prompt", "developer"}
 _TOOL_LABELS = {"tool", "tool result", "function", "observation"}
-# Model display names used as speaker labels, e.g. "Claude 4 Opus", "gpt-5.4", "o3".
-_MODEL_NAME = re.compile(
-    r"\b(?:claude|gpt|chatgpt|gemini|bard|llama|mistral|mixtral|grok|deepseek|qwen|"
-    r"opus|sonnet|haiku|palm|command|phi|o[1-9](?:-mini|-pro)?)\b",
+# Model display names used as speaker labels: "Claude 4 Opus", "gpt-5.4", "Gemini 2.5 Pro", "o3".
+# A bare tier word ("Haiku:", "Sonnet:") is prose unless a version number comes with it.
+_MODEL_FAMILY = re.compile(
+    r"\b(?:claude|gpt|chatgpt|gemini|bard|llama|mistral|mixtral|grok|deepseek|qwen)|^o[1-9](?:-mini|-pro)?$",
     re.IGNORECASE,
 )
+_MODEL_TIER = re.compile(r"\b(?:opus|sonnet|haiku)\b", re.IGNORECASE)
 
 
 @dataclass
 class _SpeakerLine:
-    line: int
+    start: int
+    end: int
     label: str
-    rest: str
 
 
 def parse_single_document(text: str) -> ParsedInterview:
@@ -53,8 +78,10 @@ def parse_single_document(text: str) -> ParsedInterview:
 
 
 def parse_plain(text: str) -> ParsedInterview:
-    lines = text.splitlines()
-    speakers = _speaker_lines(lines)
+    # Whole-text regex passes rather than a loop over lines: a 20 MB upload can have
+    # millions of lines.
+    normalized = text.replace("\r\n", "\n").replace("\r", "\n")
+    speakers = _speaker_lines(normalized)
     if not speakers:
         if not text.strip():
             raise TranscriptError("the transcript is empty")
@@ -67,34 +94,39 @@ def parse_plain(text: str) -> ParsedInterview:
     roles = _assign_roles([s.label for s in speakers])
     turns: list[ParsedTurn] = []
     for index, speaker in enumerate(speakers):
-        end = speakers[index + 1].line if index + 1 < len(speakers) else len(lines)
-        body = _trim([speaker.rest, *lines[speaker.line + 1 : end]])
+        end = speakers[index + 1].start if index + 1 < len(speakers) else len(normalized)
+        body = _trim(normalized[speaker.end : end])
         if body:
             turns.append(blocks.turn(roles[speaker.label.lower()], speaker.label, [blocks.text(body)]))
     if not turns:
-        raise TranscriptError("every turn is empty", f"line {speakers[0].line + 1}")
-    preamble = _trim(lines[: speakers[0].line])
+        line = normalized.count("\n", 0, speakers[0].start) + 1
+        raise TranscriptError("every turn is empty", f"line {line}")
+    preamble = _trim(normalized[: speakers[0].start])
     metadata = {"preamble": preamble} if preamble else {}
-    return ParsedInterview(
-        format="plain", turns=turns, raw=text, title=_title(preamble), metadata=metadata
-    )
+    return ParsedInterview(format="plain", turns=turns, raw=text, title=_title(preamble), metadata=metadata)
 
 
-def _speaker_lines(lines: list[str]) -> list[_SpeakerLine]:
-    candidates: list[_SpeakerLine] = []
-    in_fence = False
-    for number, line in enumerate(lines):
-        if line.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-        if in_fence:
-            continue
-        match = _SPEAKER_LINE.match(line)
-        if match and _balanced(match):
-            candidates.append(_SpeakerLine(number, match["label"].strip(), line[match.end() :]))
+def _speaker_lines(text: str) -> list[_SpeakerLine]:
+    fences = [match.start() for match in _FENCE.finditer(text)]
+    candidates = [
+        _SpeakerLine(match.start(), match.end(), match["label"].strip())
+        for match in _SPEAKER_LINE.finditer(text)
+        if _balanced(match) and not _inside_fence(match.start(), fences)
+    ]
     counts = Counter(c.label.lower() for c in candidates)
     labels = set(counts)
-    accepted = {label for label in labels if _is_speaker(label, labels, counts)}
+    known = {label for label in labels if _is_known_speaker(label, labels)}
+    # Custom names ("Dr. Reyes:") are speakers only when they recur and the standard
+    # labels do not already cover both sides; otherwise "Note:" would split a turn.
+    custom = {label for label in labels - known if counts[label] >= 2} if len(known) < 2 else set()
+    accepted = known | custom
     return [c for c in candidates if c.label.lower() in accepted]
+
+
+def _inside_fence(position: int, fences: list[int]) -> bool:
+    """Fence lines alternate open/close; an odd count of them before `position` means
+    it sits inside a code block."""
+    return bisect.bisect_right(fences, position) % 2 == 1
 
 
 def _balanced(match: re.Match[str]) -> bool:
@@ -103,16 +135,11 @@ def _balanced(match: re.Match[str]) -> bool:
     return opened == closed
 
 
-def _is_speaker(label: str, labels: set[str], counts: Counter[str]) -> bool:
+def _is_known_speaker(label: str, labels: set[str]) -> bool:
     if label in ("h", "a"):
         # Bare "H:"/"A:" only count as the Anthropic shorthand when both appear.
         return {"h", "a"} <= labels
-    if label in _INTERVIEWER_LABELS | _TARGET_LABELS | _SYSTEM_LABELS | _TOOL_LABELS:
-        return True
-    if _MODEL_NAME.search(label):
-        return True
-    # An unknown label ("Dr. Reyes:") counts when it recurs, as speakers do.
-    return counts[label] >= 2 and len(labels) >= 2
+    return bool(_known_role(label))
 
 
 def _assign_roles(labels: list[str]) -> dict[str, str]:
@@ -137,19 +164,20 @@ def _known_role(label: str) -> str:
         return "tool"
     if label in _INTERVIEWER_LABELS or label == "h":
         return "interviewer"
-    if label in _TARGET_LABELS or label == "a" or _MODEL_NAME.search(label):
+    if label in _TARGET_LABELS or label == "a" or _is_model_name(label):
         return "target"
     return ""
 
 
-def _trim(lines: list[str]) -> str:
-    """Drop blank lines and Markdown rules (`---`) that separate turns."""
-    kept = list(lines)
-    while kept and (not kept[-1].strip() or _THEMATIC_BREAK.match(kept[-1])):
-        kept.pop()
-    while kept and (not kept[0].strip() or _THEMATIC_BREAK.match(kept[0])):
-        kept.pop(0)
-    return "\n".join(kept)
+def _is_model_name(label: str) -> bool:
+    return bool(_MODEL_FAMILY.search(label)) or (bool(_MODEL_TIER.search(label)) and any(c.isdigit() for c in label))
+
+
+def _trim(body: str) -> str:
+    """Drop the blank lines and Markdown rules (`---`) that separate turns."""
+    body = _LEADING_SEPARATORS.sub("", body, count=1)
+    trailing = _LEADING_SEPARATORS.match(body[::-1])
+    return body[: len(body) - trailing.end()] if trailing else body
 
 
 def _title(preamble: str) -> str:

@@ -42,7 +42,10 @@ def parse_sharegpt(document: Any, raw: str, location: str = "") -> ParsedIntervi
     if isinstance(system, str) and system:
         turns.append(blocks.turn("system", "system", [blocks.text(system)]))
     entries = as_list(record["conversations"], conversation_location)
-    turns.extend(_turn(as_dict(entry, at(conversation_location, f"[{i}]")), at(conversation_location, f"[{i}]")) for i, entry in enumerate(entries))
+    turns.extend(
+        _turn(as_dict(entry, at(conversation_location, f"[{i}]")), at(conversation_location, f"[{i}]"))
+        for i, entry in enumerate(entries)
+    )
     model = opt_str(record, "model", location)
     interview = ParsedInterview(
         format="sharegpt",

@@ -48,7 +48,7 @@ def parse_still_alive(document: Any, raw: str, location: str = "") -> ParsedInte
         here = at(location, f"turns[{i}]")
         entry = as_dict(entry, here)
         participant = entry.get("participant")
-        if participant not in _ROLES:
+        if not isinstance(participant, str) or participant not in _ROLES:
             raise TranscriptError(
                 f"unknown participant {participant!r} (expected 'interviewer' or 'subject')", at(here, "participant")
             )
