@@ -14,6 +14,7 @@ urlpatterns = [
     path("interviews/mine/", views.my_interviews, name="my_interviews"),
     path("interviews/formats/", views.formats_help, name="formats_help"),
     path("interviews/<int:pk>/", views.interview_detail, name="interview_detail"),
+    path("interviews/<int:pk>/original/", views.interview_original, name="interview_original"),
     path("interviews/<int:pk>/submit/", views.interview_submit_draft, name="interview_submit_draft"),
     path("interviews/<int:pk>/withdraw/", views.interview_withdraw, name="interview_withdraw"),
     path("imports/new/", views.import_new, name="import_new"),
@@ -23,8 +24,10 @@ urlpatterns = [
     path("curation/users/", views.curation_users, name="curation_users"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("commons.api.urls")),
+    path("api/v1/", include("reviews.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
     path("admin/", admin.site.urls),
+    path("", include("reviews.urls")),
 ]

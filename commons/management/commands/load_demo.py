@@ -11,6 +11,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, interviews: int, **options) -> None:
         counts = load_demo(interviews=interviews)
+        from reviews.demo import load_demo_reviews
+
+        review_counts = load_demo_reviews()
         self.stdout.write(self.style.SUCCESS(
             f"Demo corpus ready ({counts['interviews']} new interviews). Synthetic data, for trying the site only."))
+        self.stdout.write(f"Demo reviews: {review_counts['reviews']} new synthetic human reviews, "
+                          f"{review_counts['judge_reviews']} synthetic judge reviews.")
         self.stdout.write("Demo accounts (password " + DEMO_PASSWORD + "): " + ", ".join(e for e, _, _ in DEMO_USERS))

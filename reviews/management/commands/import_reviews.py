@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from commons.services import ServiceError
+from reviews.services import import_score_files
+from reviews.still_alive_scores import ScoreFileError
+
+
+class Command(BaseCommand):
+    help = ("Import Still Alive judge score files (scores-*/<model>.json) as automated reviews of the imported "
+            "sessions: one review per judge × replicate × session. Running it again adds nothing.")
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("paths", nargs="+", help="Score files or folders holding them")
+        parser.add_argument("--judge", default="", help="Judge name, for files that do not name their judge")
+        parser.add_argument("--prompt-version", default="",
+                            help="Prompt/rubric version (default: from the file, else the folder name, e.g. v2.1)")
+        parser.add_argument("--report", help="Write the full report as JSON to this file")
+
+    def handle(self, *args, paths: list[str], judge: str, prompt_version: str, report: str | None, **options) -> None:
+        resolved = []
+        for raw in paths:
+            path = Path(raw)
+            if not path.exists():
+                raise CommandError(f"{raw}: no such file or folder.")
+            resolved.append(path)
+        started = time.perf_counter()
+        try:
+            result = import_score_files(paths=resolved, judge_name=judge, prompt_version=prompt_version)
+        except ScoreFileError as err:
+            raise CommandError(str(err)) from None
+        except ServiceError as err:
+            raise CommandError(err.message) from None
+        if not result.files:
+            raise CommandError("No score files found under " + ", ".join(paths) + ".")
+        data = result.as_json()
+        if report:
+            Path(report).write_text(json.dumps(data, indent=2, ensure_ascii=False))
+        if options["verbosity"] < 1:
+            return
+        out = self.stdout.write
+        out(f"Score files read: {len(result.files)}"
+            + (f" (skipped: {', '.join(f'{n} {r}' for r, n in result.skipped_files.items())})" if result.skipped_files else ""))
+        out(f"Reviews created: {result.created_total}; already present: {result.existing_total}")
+        for row in data["created"]:
+            out(f"  {row['judge']} · prompt {row['prompt_version']} · replicate {row['replicate']}: {row['reviews']} created")
+        if result.missing:
+            out(f"Missing values stored (topic not reached), by how the source wrote it: {sum(result.missing.values())}")
+            for encoding, count in result.missing.most_common():
+                out(f"  {count:6d}  {encoding}")
+        for row in result.failed_replicates:
+            out(self.style.WARNING(f"Failed replicate skipped: {row['file']} replicate {row['replicate']}: {row['error'][:120]}"))
+        for row in result.empty_replicates:
+            out(self.style.WARNING(f"Empty replicate (no sessions scored): {row['file']} replicate {row['replicate']}"))
+        if result.unmatched_sessions:
+            out(self.style.WARNING(f"Sessions not found among imported interviews: {len(result.unmatched_sessions)} "
+                                   "records skipped (import the sessions first with import_interviews)"))
+        for row in result.rejected:
+            out(self.style.ERROR(f"Rejected {row['location']}: {row.get('field', '')} {row['error']}".strip()))
+        if result.unknown_fields:
+            out(f"Fields not imported: {', '.join(sorted(result.unknown_fields))}")
+        out(f"Evidence quotes: {result.evidence} ({result.evidence_anchored} found verbatim in the transcript)")
+        out(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s."))

@@ -1,0 +1,226 @@
+"""Automated reviews: model judges' scores imported as reviews, always marked as such."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from commons.models import Interview
+from commons.services import ServiceError
+from reviews.models import Judge, MetricVersion, Review, ReviewRevision
+from reviews.services.writing import (
+    CheckedEvidence,
+    CheckedScore,
+    check_value,
+    write_revision_content,
+)
+from reviews.still_alive_scores import (
+    ALL_SLUGS,
+    ScoredRecord,
+    ScoreFileError,
+    find_score_files,
+    read_score_file,
+)
+
+# The Still Alive v2.1 rubric corresponds to version 1 of each starter metric.
+STILL_ALIVE_METRIC_VERSION = 1
+MIN_ANCHOR_LENGTH = 8
+_QUOTE_MARKS = "\"'“”‘’«»"
+
+
+@dataclass
+class ImportReport:
+    files: list[str] = field(default_factory=list)
+    skipped_files: Counter = field(default_factory=Counter)  # reason → count
+    created: Counter = field(default_factory=Counter)  # (judge, prompt version, replicate) → reviews created
+    existing: Counter = field(default_factory=Counter)  # same key → already imported before
+    missing: Counter = field(default_factory=Counter)  # encoding → missing values stored
+    missing_by_metric: Counter = field(default_factory=Counter)  # (slug, encoding) → count
+    failed_replicates: list[dict] = field(default_factory=list)
+    empty_replicates: list[dict] = field(default_factory=list)
+    unmatched_sessions: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+    unknown_fields: Counter = field(default_factory=Counter)
+    evidence: int = 0
+    evidence_anchored: int = 0
+
+    @property
+    def created_total(self) -> int:
+        return sum(self.created.values())
+
+    @property
+    def existing_total(self) -> int:
+        return sum(self.existing.values())
+
+    def as_json(self) -> dict:
+        def keyed(counter: Counter) -> list[dict]:
+            return [{"judge": j, "prompt_version": p, "replicate": r, "reviews": n}
+                    for (j, p, r), n in sorted(counter.items())]
+
+        return {
+            "files": self.files,
+            "skipped_files": dict(self.skipped_files),
+            "created": keyed(self.created),
+            "already_present": keyed(self.existing),
+            "created_total": self.created_total,
+            "already_present_total": self.existing_total,
+            "missing_values_by_encoding": dict(self.missing.most_common()),
+            "missing_values_by_metric": [{"metric": s, "encoding": e, "count": n}
+                                         for (s, e), n in sorted(self.missing_by_metric.items())],
+            "failed_replicates": self.failed_replicates,
+            "empty_replicates": self.empty_replicates,
+            "unmatched_sessions": self.unmatched_sessions,
+            "rejected_records": self.rejected,
+            "unknown_fields": dict(self.unknown_fields),
+            "evidence_quotes": self.evidence,
+            "evidence_anchored_to_transcript": self.evidence_anchored,
+        }
+
+
+def still_alive_versions() -> dict[str, MetricVersion]:
+    versions = {v.metric.slug: v for v in MetricVersion.objects.select_related("metric")
+                .filter(metric__slug__in=ALL_SLUGS, number=STILL_ALIVE_METRIC_VERSION)}
+    missing = sorted(set(ALL_SLUGS) - set(versions))
+    if missing:
+        raise ServiceError("The starter metrics are missing (run migrate): " + ", ".join(missing), "metrics")
+    return versions
+
+
+def locate_quote(quote: str, turns: list[tuple[int, str, str]]) -> tuple[int, int, int] | None:
+    """Find a judge's quote verbatim in the transcript (the target's turns first): (turn index, start, end)."""
+    needle = quote.strip().strip(_QUOTE_MARKS).strip()
+    if len(needle) < MIN_ANCHOR_LENGTH:
+        return None
+    for prefer_target in (True, False):
+        for index, role, text in turns:
+            if (role == "target") != prefer_target:
+                continue
+            start = text.find(needle)
+            if start >= 0:
+                return index, start, start + len(needle)
+    return None
+
+
+@transaction.atomic
+def create_judge_review(*, interview: Interview, judge: Judge, prompt_version: str, replicate: int,
+                        scores: list[CheckedScore], evidence: list[CheckedEvidence], critique: str,
+                        source: str) -> Review:
+    """Store one judge replicate's review of one interview as a submitted review with one revision."""
+    now = timezone.now()
+    review = Review.objects.create(interview=interview, kind=Review.Kind.JUDGE, judge=judge,
+                                   prompt_version=prompt_version, replicate=replicate, source=source[:300],
+                                   status=Review.Status.SUBMITTED, submitted_at=now)
+    revision = ReviewRevision.objects.create(review=review, number=1, is_draft=False, is_current=True, submitted_at=now)
+    write_revision_content(revision, scores=scores, critique=critique, flags=[], evidence=evidence)
+    review.current_revision = revision
+    review.save(update_fields=["current_revision"])
+    return review
+
+
+def _checked(record: ScoredRecord, versions: dict[str, MetricVersion],
+             turns: list[tuple[int, str, str]]) -> tuple[list[CheckedScore], list[CheckedEvidence]]:
+    scores = []
+    for value in record.values:
+        version = versions[value.slug]
+        if value.value is None:
+            scores.append(CheckedScore(version, None, "", value.encoding))
+        else:
+            scores.append(check_value(version, value.value, value.source_field))
+    evidence = []
+    for item in record.evidence:
+        anchor = locate_quote(item.quote, turns)
+        turn_index, start, end = anchor if anchor else (None, None, None)
+        quote = item.quote if anchor is None else next(t for i, _, t in turns if i == turn_index)[start:end]
+        evidence.append(CheckedEvidence(turn_index, start, end, quote[:20000], versions.get(item.slug) if item.slug else None,
+                                        item.note[:2000], item.source_field[:80]))
+    return scores, evidence
+
+
+def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_version: str = "",
+                       progress: Callable[[str], None] | None = None) -> ImportReport:
+    """Import Still Alive score files as judge reviews. Running it again adds nothing.
+
+    Each record (one session × one replicate) is written in its own transaction: a bad record is
+    reported and leaves nothing behind; failed replicates are reported and skipped.
+    """
+    report = ImportReport()
+    files, skipped = find_score_files(paths)
+    for _, reason in skipped:
+        report.skipped_files[reason] += 1
+    parsed = []
+    for path in files:
+        score_file = read_score_file(path)
+        judge = score_file.judge or judge_name.strip()
+        if not judge:
+            raise ServiceError(f"{path} does not name its judge; pass --judge NAME.", "judge")
+        version = prompt_version.strip() or score_file.prompt_version or "unspecified"
+        parsed.append((score_file, judge, version))
+    versions = still_alive_versions()
+    judges: dict[str, Judge] = {}
+    for score_file, judge_label, version in parsed:
+        report.files.append(score_file.path)
+        if judge_label not in judges:
+            judges[judge_label], _ = Judge.objects.get_or_create(name=judge_label[:120],
+                                                                 defaults={"model_identifier": judge_label[:200]})
+        judge = judges[judge_label]
+        session_ids = {rec.session_id for rep in score_file.replicates for rec in rep.records}
+        interviews = {}
+        for interview in (Interview.objects.filter(source_id__in=session_ids)
+                          .exclude(status=Interview.Status.WITHDRAWN).order_by("created_at", "id")):
+            interviews.setdefault(interview.source_id, interview)
+        existing = set(Review.objects.filter(judge=judge, prompt_version=version, interview__in=interviews.values())
+                       .values_list("interview_id", "replicate"))
+        turn_cache: dict[int, list[tuple[int, str, str]]] = {}
+        for rep in score_file.replicates:
+            key = (judge.name, version, rep.number)
+            where = {"file": score_file.path, "replicate": rep.number}
+            if rep.failure:
+                report.failed_replicates.append({**where, "error": rep.failure})
+                continue
+            if rep.empty:
+                report.empty_replicates.append(where)
+                continue
+            for error in rep.errors:
+                report.rejected.append({"location": error.location, "session": error.session_id, "error": error.message})
+            for record in rep.records:
+                report.unknown_fields.update(record.unknown_fields)
+                interview = interviews.get(record.session_id)
+                if interview is None:
+                    report.unmatched_sessions.append({**where, "session": record.session_id})
+                    continue
+                if (interview.pk, rep.number) in existing:
+                    report.existing[key] += 1
+                    continue
+                if interview.pk not in turn_cache:
+                    turn_cache[interview.pk] = list(interview.turns.order_by("index").values_list("index", "role", "text"))
+                try:
+                    scores, evidence = _checked(record, versions, turn_cache[interview.pk])
+                    create_judge_review(interview=interview, judge=judge, prompt_version=version,
+                                        replicate=rep.number, scores=scores, evidence=evidence,
+                                        critique=record.notes, source=f"{score_file.path} replicate {rep.number}")
+                except ServiceError as err:
+                    report.rejected.append({"location": f"{record.location}.{err.field}", "session": record.session_id,
+                                            "field": err.field, "error": err.message})
+                    continue
+                except IntegrityError:
+                    report.existing[key] += 1  # imported concurrently
+                    continue
+                existing.add((interview.pk, rep.number))
+                report.created[key] += 1
+                report.evidence += len(evidence)
+                report.evidence_anchored += sum(e.turn_index is not None for e in evidence)
+                for score in scores:
+                    if score.value is None:
+                        report.missing[score.missing_reason] += 1
+                        report.missing_by_metric[(score.version.metric.slug, score.missing_reason)] += 1
+        if progress:
+            progress(f"{score_file.path}: {sum(report.created.values())} created so far")
+    return report
+
+
+__all__ = ["ImportReport", "ScoreFileError", "create_judge_review", "import_score_files", "locate_quote"]
