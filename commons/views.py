@@ -56,7 +56,9 @@ def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     can_manage = request.user.is_authenticated and (
         interview.contributor_id == request.user.pk or request.user.is_curator)
-    return render(request, "interviews/detail.html", {"interview": interview, "turns": turns, "can_manage": can_manage})
+    return render(request, "interviews/detail.html", {
+        "interview": interview, "turns": turns, "can_manage": can_manage,
+        "show_source_scores": selectors.can_see_source_scores(request.user, interview)})
 
 
 def interview_original(request: HttpRequest, pk: int) -> HttpResponse:

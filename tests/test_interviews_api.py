@@ -209,3 +209,17 @@ def test_upload_over_the_size_limit_is_refused(contributor, api_client_for, sett
                            format="json")
     assert response.status_code == 400
     assert "the limit is 1,000" in response.json()["transcript"][0]
+
+
+def test_scores_inside_an_upload_stay_blind_until_reviewed(contributor, outsider, api_client_for, fixture_bytes):
+    from commons import services
+    from commons.transcripts import parse
+
+    parsed = parse(fixture_bytes("inspect_welfare_interview.json"), filename="log.json")[0]
+    assert parsed.scores, "the fixture carries scorer results"
+    target = services.get_or_create_target_model(info=parsed.target_model, created_by=contributor)
+    interview = services.create_interview(contributor=contributor, parsed=parsed, target_model=target, interviewer=None)
+    assert api_client_for(contributor).get(f"/api/v1/interviews/{interview.pk}/").json()["source_scores"]
+    assert api_client_for(outsider).get(f"/api/v1/interviews/{interview.pk}/").json()["source_scores"] == {}
+    Interview.objects.filter(pk=interview.pk).update(status=Interview.Status.REVIEWED)
+    assert api_client_for(outsider).get(f"/api/v1/interviews/{interview.pk}/").json()["source_scores"]

@@ -90,9 +90,18 @@ class InterviewSerializer(serializers.ModelSerializer):
 
 class InterviewDetailSerializer(InterviewSerializer):
     turns = TurnSerializer(many=True, read_only=True)
+    source_scores = serializers.SerializerMethodField(
+        help_text="Scores found in the uploaded file; empty while reviews of this interview are blind to you.")
 
     class Meta(InterviewSerializer.Meta):
         fields = InterviewSerializer.Meta.fields + ["sampling", "source_scores", "metadata", "turns"]
+
+    @extend_schema_field(serializers.DictField())
+    def get_source_scores(self, interview: Interview) -> dict:
+        from commons.selectors import can_see_source_scores
+
+        request = self.context.get("request")
+        return interview.source_scores if can_see_source_scores(getattr(request, "user", None), interview) else {}
 
 
 class InterviewCreateSerializer(serializers.Serializer):
