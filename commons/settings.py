@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "commons",
     "reviews",
+    "reviews.reliability",
 ]
 
 MIDDLEWARE = [

@@ -24,10 +24,12 @@ urlpatterns = [
     path("curation/users/", views.curation_users, name="curation_users"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("commons.api.urls")),
+    path("api/v1/", include("reviews.reliability.api.urls")),
     path("api/v1/", include("reviews.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
     path("admin/", admin.site.urls),
+    path("", include("reviews.reliability.urls")),
     path("", include("reviews.urls")),
 ]

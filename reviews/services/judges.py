@@ -220,6 +220,10 @@ def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_versio
                         report.missing_by_metric[(score.version.metric.slug, score.missing_reason)] += 1
         if progress:
             progress(f"{score_file.path}: {sum(report.created.values())} created so far")
+    if sum(report.created.values()):
+        from reviews.reliability.services import schedule_recompute
+
+        schedule_recompute([v.pk for v in versions.values()])
     return report
 
 

@@ -340,6 +340,10 @@ def submit_review(*, reviewer: User, interview: Interview, content: ReviewConten
     record_audit(actor=reviewer, verb="review.submit" if first else "review.revise", target=review,
                  data={"interview": interview.pk, "revision": draft.number})
     _update_interview_status(interview, reviewer)
+    # Agreement is recomputed in the background once this transaction commits.
+    from reviews.reliability.services import schedule_recompute_for_review
+
+    schedule_recompute_for_review(review)
     return review
 
 

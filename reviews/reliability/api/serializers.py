@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from reviews.reliability.models import AgreementResult, UnitDisagreement
+
+
+class AgreementResultSerializer(serializers.ModelSerializer):
+    """One stored alpha. `alpha` is null when undefined, and `undefined_reason` says why."""
+
+    metric = serializers.CharField(source="metric_version.metric.slug")
+    metric_name = serializers.CharField(source="metric_version.name")
+    metric_version = serializers.IntegerField(source="metric_version.number")
+    metric_version_id = serializers.IntegerField()
+    undefined_reason = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AgreementResult
+        fields = ["id", "metric", "metric_name", "metric_version", "metric_version_id", "level", "audience",
+                  "slice_type", "slice_value", "slice_label", "alpha", "undefined_reason", "ci_low", "ci_high",
+                  "confidence", "bootstrap_replicates", "replicates_used", "seed", "n_units", "n_units_rated",
+                  "n_pairable_values", "n_ratings", "n_raters", "observed_disagreement", "expected_disagreement",
+                  "inputs_fingerprint", "computed_at"]
+
+    def get_undefined_reason(self, result: AgreementResult) -> str | None:
+        return result.undefined_reason or None
+
+
+class RaterBreakdownSerializer(AgreementResultSerializer):
+    class Meta(AgreementResultSerializer.Meta):
+        fields = [*AgreementResultSerializer.Meta.fields, "raters", "pairwise"]
+
+
+class FlaggedUnitSerializer(serializers.ModelSerializer):
+    metric = serializers.CharField(source="metric_version.metric.slug")
+    metric_version = serializers.IntegerField(source="metric_version.number")
+    interview_title = serializers.CharField(source="interview.title")
+
+    class Meta:
+        model = UnitDisagreement
+        fields = ["interview", "interview_title", "metric", "metric_version", "n_values", "values",
+                  "relative_disagreement", "value_range", "value_std", "computed_at"]

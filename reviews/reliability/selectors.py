@@ -1,0 +1,202 @@
+"""Reads for agreement: the scores a recompute uses, and stored results through the reader's scope.
+
+Public numbers (audience "public") count only interviews that anyone may list *and* whose reviews
+are public (status reviewed), so an aggregate never reveals anything about reviews that are still
+blind. Internal numbers count every interview that is not withdrawn; only curators read them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from commons.models import Interview, Interviewer, Study, TargetModel, User
+from commons.selectors import listed_interviews
+from reviews.models import Judge, MetricVersion, Review, Score
+from reviews.reliability import conf
+from reviews.reliability.models import AgreementResult, Audience, SliceType, UnitDisagreement
+from reviews.reliability.slicing import Labels, RatingRow, Scale, UnitInfo
+from reviews.selectors import can_see_reviews
+
+NUMERIC_SCALES = ("interval", "ratio")
+
+
+def _is_curator(user: User | AnonymousUser | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_curator)
+
+
+# --- inputs of a recompute ----------------------------------------------------------------
+
+
+def scale_of(version: MetricVersion) -> Scale:
+    if version.scale_type in NUMERIC_SCALES:
+        return Scale(version.scale_type, None)
+    return Scale(version.scale_type, tuple(version.values))
+
+
+def current_ratings(version: MetricVersion) -> list[RatingRow]:
+    """Non-missing scores of the current revision of every submitted review, on interviews not withdrawn."""
+    scale = scale_of(version)
+    qs = (Score.objects
+          .filter(metric_version=version, revision__is_current=True, revision__review__status=Review.Status.SUBMITTED)
+          .exclude(revision__review__interview__status=Interview.Status.WITHDRAWN))
+    numeric = scale.domain is None
+    qs = qs.filter(value__isnull=False) if numeric else qs.exclude(label="")
+    allowed = set(scale.domain or ())
+    rows = []
+    for unit, kind, reviewer_id, judge_id, prompt_version, replicate, value, label in qs.values_list(
+            "revision__review__interview_id", "revision__review__kind", "revision__review__reviewer_id",
+            "revision__review__judge_id", "revision__review__prompt_version", "revision__review__replicate",
+            "value", "label").order_by():
+        if numeric:
+            rating: Any = float(value)
+        elif label in allowed:
+            rating = label
+        else:
+            continue  # a label outside the version's scale cannot be placed; the review service prevents it
+        rows.append(RatingRow(unit, kind, reviewer_id, judge_id, prompt_version or "", replicate, rating))
+    return rows
+
+
+def public_unit_ids(unit_ids: set[int]) -> set[int]:
+    """Of these interviews, the ones whose human reviews count in public numbers (listed to anyone, reviewed)."""
+    return {pk for pk, status in _listed_statuses(unit_ids).items() if status == Interview.Status.REVIEWED}
+
+
+def listed_unit_ids(unit_ids: set[int]) -> set[int]:
+    """Of these interviews, the ones listed to anyone: their (automated) judge reviews count in public numbers."""
+    return set(_listed_statuses(unit_ids))
+
+
+def _listed_statuses(unit_ids: set[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    ids = sorted(unit_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found.update(listed_interviews(AnonymousUser()).filter(pk__in=chunk).values_list("pk", "status"))
+    return found
+
+
+def unit_infos(unit_ids: set[int]) -> dict[int, UnitInfo]:
+    statuses = _listed_statuses(unit_ids)
+    public = {pk for pk, status in statuses.items() if status == Interview.Status.REVIEWED}
+    infos: dict[int, UnitInfo] = {}
+    ids = sorted(unit_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for pk, study_id, target_model_id, interviewer_id, conditions in (
+                Interview.objects.filter(pk__in=chunk).exclude(status=Interview.Status.WITHDRAWN).order_by()
+                .values_list("pk", "study_id", "target_model_id", "interviewer_id", "conditions")):
+            infos[pk] = UnitInfo(study_id, target_model_id, interviewer_id,
+                                 conditions if isinstance(conditions, dict) else {}, pk in public,
+                                 listed=pk in statuses)
+    return infos
+
+
+def labels_for(rows: list[RatingRow], units: dict[int, UnitInfo]) -> Labels:
+    studies = {i.study_id for i in units.values() if i.study_id is not None}
+    models = {i.target_model_id for i in units.values()}
+    interviewers = {i.interviewer_id for i in units.values() if i.interviewer_id is not None}
+    judges = {r.judge_id for r in rows if r.judge_id is not None}
+    reviewers = {r.reviewer_id for r in rows if r.reviewer_id is not None}
+    return Labels(
+        studies=dict(Study.objects.filter(pk__in=studies).values_list("pk", "title")),
+        target_models=dict(TargetModel.objects.filter(pk__in=models).values_list("pk", "name")),
+        interviewers={pk: f"{name} ({stance})" if stance else name
+                      for pk, name, stance in Interviewer.objects.filter(pk__in=interviewers)
+                      .values_list("pk", "name", "stance")},
+        judges=dict(Judge.objects.filter(pk__in=judges).values_list("pk", "name")),
+        reviewers={u.pk: str(u) for u in User.objects.filter(pk__in=reviewers)},
+    )
+
+
+def metric_versions_with_scores() -> QuerySet[MetricVersion]:
+    return (MetricVersion.objects.filter(Q(scores__isnull=False) | Q(agreement_results__isnull=False)).distinct()
+            .select_related("metric").order_by("metric__slug", "number"))
+
+
+# --- stored results -----------------------------------------------------------------------
+
+
+def audience_for(user: User | AnonymousUser | None, requested: str | None) -> str:
+    """The audience a reader gets: internal only for curators who ask for it."""
+    if requested == Audience.INTERNAL and _is_curator(user):
+        return Audience.INTERNAL
+    return Audience.PUBLIC
+
+
+def agreement_results(user: User | AnonymousUser | None, *,
+                      audience: str = Audience.PUBLIC) -> QuerySet[AgreementResult]:
+    """Stored results this reader may see; internal ones only for curators."""
+    qs = AgreementResult.objects.select_related("metric_version__metric")
+    if audience == Audience.INTERNAL and _is_curator(user):
+        return qs.filter(audience=Audience.INTERNAL)
+    return qs.filter(audience=Audience.PUBLIC)
+
+
+def filter_results(qs: QuerySet[AgreementResult], params: Any) -> QuerySet[AgreementResult]:
+    """Filters shared by the page and the API (callers validate the values first)."""
+    if params.get("metric"):
+        qs = qs.filter(metric_version__metric__slug=params["metric"])
+    if params.get("metric_version"):
+        qs = qs.filter(metric_version_id=params["metric_version"])
+    if params.get("slice_type"):
+        qs = qs.filter(slice_type=params["slice_type"])
+    if params.get("slice_value") is not None and params.get("slice_value") != "":
+        qs = qs.filter(slice_value=params["slice_value"])
+    return qs
+
+
+SLICE_ORDER = [choice for choice in SliceType.values]
+
+
+def get_result(user: User | AnonymousUser | None, pk: int) -> AgreementResult:
+    """A result, or 404 for internal results outside curators (their existence is not revealed)."""
+    qs = AgreementResult.objects.select_related("metric_version__metric")
+    if not _is_curator(user):
+        qs = qs.filter(audience=Audience.PUBLIC)
+    result = qs.filter(pk=pk).first()
+    if result is None:
+        raise Http404("No such agreement result.")
+    return result
+
+
+@dataclass(frozen=True)
+class DispersionRow:
+    metric_version: MetricVersion
+    n_values: int
+    values: list[Any]
+    relative_disagreement: float | None
+    value_range: float | None
+    value_std: float | None
+    flagged: bool
+
+
+def interview_dispersion(user: User | AnonymousUser | None, interview: Interview) -> list[DispersionRow]:
+    """Per-metric disagreement on one interview, once this user may see its reviews (never before)."""
+    if interview.is_withdrawn or not can_see_reviews(user, interview):
+        return []
+    threshold = conf.flag_threshold()
+    rows = (UnitDisagreement.objects.filter(interview=interview)
+            .select_related("metric_version__metric")
+            .order_by("metric_version__name", "metric_version__number"))
+    return [DispersionRow(r.metric_version, r.n_values, r.values, r.relative_disagreement, r.value_range, r.value_std,
+                          r.relative_disagreement is not None and r.relative_disagreement > threshold)
+            for r in rows]
+
+
+def adjudication_queue(user: User, *, metric: str | None = None) -> QuerySet[UnitDisagreement]:
+    """Units whose reviewers disagree beyond the threshold, worst first. Curators only (callers check)."""
+    if not _is_curator(user):
+        return UnitDisagreement.objects.none()
+    qs = (UnitDisagreement.objects.filter(relative_disagreement__gt=conf.flag_threshold(),
+                                          interview__in=Interview.objects.exclude(status=Interview.Status.WITHDRAWN))
+          .select_related("metric_version__metric", "interview__target_model")
+          .order_by("-relative_disagreement", "interview_id", "metric_version_id"))
+    if metric:
+        qs = qs.filter(metric_version__metric__slug=metric)
+    return qs

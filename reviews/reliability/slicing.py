@@ -1,0 +1,426 @@
+"""From one metric version's current scores to the (unit, rater, value) triples of every slice, and their alpha.
+
+Pure Python and numpy, no ORM: `services` loads the rows, this module decides who is a rater in
+which slice, and `reviews.agreement` does the statistics.
+
+Units and raters
+----------------
+A unit is an interview. Only the current (latest submitted) revision of each review counts, and a
+missing value ("cannot judge", "not probed") is no rating at all.
+
+- A human reviewer is one rater (``human:<user id>``).
+- A model judge is identified by judge and prompt version (``judge:<judge id>:<prompt version>``).
+  Its replicates are repeated measurements by one rater, not independent raters: counted as
+  separate raters beside humans they would inflate the pairable values and let a judge's
+  self-consistency pass for inter-rater agreement. So wherever judges sit beside other raters, a
+  judge contributes one value per interview, the **consensus of its replicates**:
+
+  * interval, ratio: the median (the mean of the middle two for an even count);
+  * ordinal: the lower median in scale order (stays a point of the scale, needs no spacing);
+  * nominal: the most frequent value, ties going to the value first in the scale's order.
+
+  The median is robust to one stray replicate and, for three replicates, is always a value one of
+  them gave.
+- The judge's self-consistency is its own slice, ``judge_replicates``: there the raters are the
+  replicate numbers (0, 1, 2, ...) of one judge and prompt version (test-retest agreement).
+- ``human_judge`` asks whether the model judges rate like the humans: two raters per interview,
+  the human panel (consensus of the human reviewers, by the rule above) and the judge panel
+  (consensus of the judges' consensus values). Human-to-human disagreement is in
+  ``reviewer_kind=human``; how far one judge is interchangeable with a human shows in its
+  leave-one-out row of the ``all`` slice.
+
+Slices
+------
+``all`` (humans and judges, as above), ``study``, ``target_model``, ``interviewer``, ``condition``
+(one slice per factor=level) use the same raters restricted to those interviews;
+``reviewer_kind`` is ``human`` (human reviewers only) or ``judge`` (judges only, one rater each:
+with two judges this is "judge A vs judge B"); ``human_judge`` and ``judge_replicates`` as above.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from reviews.agreement import (
+    AlphaResult,
+    BootstrapInterval,
+    Ratings,
+    bootstrap_ci,
+    compute_alpha,
+    pairwise_alpha,
+    rater_agreement,
+    unit_dispersion,
+)
+
+# Bump when the meaning of a stored result changes, so every fingerprint changes with it.
+ALGORITHM_VERSION = 1
+
+NUMERIC_LEVELS = ("interval", "ratio")
+
+HUMAN_PANEL = "panel:human"
+JUDGE_PANEL = "panel:judge"
+
+
+@dataclass(frozen=True)
+class RatingRow:
+    """One non-missing score of one current revision."""
+
+    unit: int
+    kind: str  # "human" | "judge"
+    reviewer_id: int | None
+    judge_id: int | None
+    prompt_version: str
+    replicate: int | None
+    value: Any  # float for interval/ratio, the label for nominal/ordinal
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    study_id: int | None
+    target_model_id: int
+    interviewer_id: int | None
+    conditions: dict[str, Any]
+    public: bool  # human reviews count publicly: listed to anyone and reviewed (the blind rule is over)
+    listed: bool = False  # judge reviews count publicly: listed to anyone (automated, published measurements)
+
+
+@dataclass(frozen=True)
+class Scale:
+    level: str
+    domain: tuple[Hashable, ...] | None  # labels in scale order, None for numbers
+
+    def order_key(self) -> Callable[[Any], Any]:
+        if self.domain is None:
+            return float
+        index = {label: i for i, label in enumerate(self.domain)}
+        return index.__getitem__
+
+
+@dataclass
+class SliceInput:
+    """The triples of one slice, before any statistics."""
+
+    audience: str
+    slice_type: str
+    slice_value: str
+    slice_label: str
+    units: list[int] = field(default_factory=list)
+    raters: list[str] = field(default_factory=list)
+    values: list[Any] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.audience, self.slice_type, self.slice_value
+
+    def add(self, unit: int, rater: str, value: Any) -> None:
+        self.units.append(unit)
+        self.raters.append(rater)
+        self.values.append(value)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Display names for slice values and raters."""
+
+    studies: dict[int, str] = field(default_factory=dict)
+    target_models: dict[int, str] = field(default_factory=dict)
+    interviewers: dict[int, str] = field(default_factory=dict)
+    judges: dict[int, str] = field(default_factory=dict)
+    reviewers: dict[int, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- consensus
+
+
+def consensus(values: Sequence[Any], scale: Scale) -> Any:
+    """One value standing for several ratings of one unit (see the module docstring)."""
+    if not values:
+        raise ValueError("consensus of no values")
+    if len(values) == 1:
+        return values[0]
+    key = scale.order_key()
+    if scale.level in NUMERIC_LEVELS:
+        return float(np.median(np.asarray(values, dtype=np.float64)))
+    ordered = sorted(values, key=key)
+    if scale.level == "ordinal":
+        return ordered[(len(ordered) - 1) // 2]
+    counts = Counter(values)
+    most = max(counts.values())
+    return min((v for v, n in counts.items() if n == most), key=key)
+
+
+def judge_key(judge_id: int, prompt_version: str) -> str:
+    return f"{judge_id}:{prompt_version}"
+
+
+def judge_rater(judge_id: int, prompt_version: str) -> str:
+    return f"judge:{judge_key(judge_id, prompt_version)}"
+
+
+def judge_label(labels: Labels, judge_id: int, prompt_version: str) -> str:
+    name = labels.judges.get(judge_id, f"judge {judge_id}")
+    return f"{name} (prompt {prompt_version})" if prompt_version else name
+
+
+def rater_label(key: str, labels: Labels) -> str:
+    kind, _, rest = key.partition(":")
+    if kind == "human":
+        return labels.reviewers.get(int(rest), f"reviewer {rest}")
+    if kind == "judge":
+        judge_id, _, prompt_version = rest.partition(":")
+        return judge_label(labels, int(judge_id), prompt_version)
+    if kind == "replicate":
+        return f"replicate {rest}"
+    if key == HUMAN_PANEL:
+        return "Human panel (consensus)"
+    if key == JUDGE_PANEL:
+        return "Judge panel (consensus)"
+    return key
+
+
+# --------------------------------------------------------------------------- slices
+
+
+def _condition_items(conditions: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    for factor, level in sorted(conditions.items()):
+        if level is None or level == "":
+            continue
+        text = level if isinstance(level, str) else json.dumps(level, sort_keys=True)
+        yield str(factor), text
+
+
+def build_slices(rows: Sequence[RatingRow], units: dict[int, UnitInfo], scale: Scale, labels: Labels,
+                 *, audiences: Sequence[str] = ("internal", "public")) -> list[SliceInput]:
+    """Every slice of one metric version, per audience; units missing from ``units`` are excluded.
+
+    `all` is always present (possibly empty); other slices only when they hold a rating.
+    """
+    humans: list[tuple[int, str, Any]] = []
+    replicates: dict[tuple[int, str], list[tuple[int, int, Any]]] = defaultdict(list)
+    for row in rows:
+        if row.unit not in units:
+            continue
+        if row.kind == "human":
+            humans.append((row.unit, f"human:{row.reviewer_id}", row.value))
+        else:
+            assert row.judge_id is not None and row.replicate is not None
+            replicates[(row.judge_id, row.prompt_version)].append((row.unit, row.replicate, row.value))
+
+    judges: list[tuple[int, str, Any]] = []
+    for (judge_id, prompt_version), ratings in sorted(replicates.items()):
+        per_unit: dict[int, list[Any]] = defaultdict(list)
+        for unit, _, value in sorted(ratings, key=lambda r: (r[0], r[1])):
+            per_unit[unit].append(value)
+        rater = judge_rater(judge_id, prompt_version)
+        judges.extend((unit, rater, consensus(values, scale)) for unit, values in per_unit.items())
+
+    out: list[SliceInput] = []
+    for audience in audiences:
+        kept = {
+            "human": {u for u, info in units.items() if audience == "internal" or info.public},
+            "judge": {u for u, info in units.items() if audience == "internal" or info.listed or info.public},
+        }
+        out.extend(_audience_slices(audience, kept, humans, judges, replicates, units, scale, labels))
+    return out
+
+
+class _Slices:
+    """The slices of one audience, created on first use."""
+
+    def __init__(self, audience: str) -> None:
+        self.audience = audience
+        self.by_key: dict[tuple[str, str], SliceInput] = {}
+
+    def get(self, slice_type: str, value: str, label: str) -> SliceInput:
+        found = self.by_key.get((slice_type, value))
+        if found is None:
+            found = self.by_key[(slice_type, value)] = SliceInput(self.audience, slice_type, value[:200], label[:300])
+        return found
+
+
+def _audience_slices(audience: str, kept: dict[str, set[int]], humans: list[tuple[int, str, Any]],
+                     judges: list[tuple[int, str, Any]],
+                     replicates: dict[tuple[int, str], list[tuple[int, int, Any]]],
+                     units: dict[int, UnitInfo], scale: Scale, labels: Labels) -> list[SliceInput]:
+    slices = _Slices(audience)
+    everything = slices.get("all", "", "All interviews")
+    for kind, ratings in (("human", humans), ("judge", judges)):
+        kind_label = "Human reviewers only" if kind == "human" else "Model judges only (one rater per judge)"
+        for unit, rater, value in ratings:
+            if unit not in kept[kind]:
+                continue
+            info = units[unit]
+            targets = [everything, slices.get("reviewer_kind", kind, kind_label),
+                       slices.get("target_model", str(info.target_model_id),
+                                  labels.target_models.get(info.target_model_id, f"model {info.target_model_id}"))]
+            if info.study_id is not None:
+                targets.append(slices.get("study", str(info.study_id),
+                                          labels.studies.get(info.study_id, f"study {info.study_id}")))
+            if info.interviewer_id is not None:
+                targets.append(slices.get("interviewer", str(info.interviewer_id),
+                                          labels.interviewers.get(info.interviewer_id,
+                                                                  f"interviewer {info.interviewer_id}")))
+            targets.extend(slices.get("condition", f"{factor}={level}", f"{factor}: {level}")
+                           for factor, level in _condition_items(info.conditions))
+            for target in targets:
+                target.add(unit, rater, value)
+
+    human_panel: dict[int, list[Any]] = defaultdict(list)
+    judge_panel: dict[int, list[Any]] = defaultdict(list)
+    for panel, ratings, kind in ((human_panel, humans, "human"), (judge_panel, judges, "judge")):
+        for unit, _, value in ratings:
+            if unit in kept[kind]:
+                panel[unit].append(value)
+    if human_panel and judge_panel:
+        panels = slices.get("human_judge", "", "Human panel vs judge panel (consensus of each)")
+        for unit in sorted(human_panel.keys() | judge_panel.keys()):
+            if unit in human_panel:
+                panels.add(unit, HUMAN_PANEL, consensus(human_panel[unit], scale))
+            if unit in judge_panel:
+                panels.add(unit, JUDGE_PANEL, consensus(judge_panel[unit], scale))
+
+    for (judge_id, prompt_version), ratings in sorted(replicates.items()):
+        own_ratings = [r for r in ratings if r[0] in kept["judge"]]
+        if not own_ratings:
+            continue
+        own = slices.get("judge_replicates", judge_key(judge_id, prompt_version),
+                         f"{judge_label(labels, judge_id, prompt_version)}: its replicates")
+        for unit, replicate, value in own_ratings:
+            own.add(unit, f"replicate:{replicate}", value)
+    return list(slices.by_key.values())
+
+
+# --------------------------------------------------------------------------- fingerprint and statistics
+
+
+@dataclass(frozen=True)
+class Params:
+    n_replicates: int
+    confidence: float
+
+
+def fingerprint(piece: SliceInput, scale: Scale, params: Params) -> str:
+    """SHA-256 of the exact (unit, rater, value) triples, in canonical order, and the settings."""
+    digest = hashlib.sha256()
+    header = {"algorithm": ALGORITHM_VERSION, "level": scale.level,
+              "domain": list(scale.domain) if scale.domain is not None else None,
+              "replicates": params.n_replicates, "confidence": params.confidence}
+    digest.update(json.dumps(header, sort_keys=True, ensure_ascii=False).encode())
+    units = np.asarray(piece.units, dtype="<i8")
+    rater_names, rater_codes = np.unique(np.asarray(piece.raters, dtype=str), return_inverse=True)
+    rater_codes = rater_codes.reshape(-1).astype("<i8")
+    if scale.domain is None:
+        values = np.asarray(piece.values, dtype="<f8")
+    else:
+        index = {label: i for i, label in enumerate(scale.domain)}
+        values = np.asarray([index[v] for v in piece.values], dtype="<i8")
+    order = np.lexsort((rater_codes, units))
+    digest.update(b"\x00" + "\x1f".join(rater_names.tolist()).encode())
+    for column in (units, rater_codes, values):
+        digest.update(b"\x00" + column[order].tobytes())
+    return digest.hexdigest()
+
+
+def seed_for(fingerprint_hex: str) -> int:
+    """The bootstrap seed: derived from the inputs, so a recompute of the same inputs gives the same interval."""
+    return int(fingerprint_hex[:8], 16)
+
+
+@dataclass
+class SliceStatistics:
+    alpha: AlphaResult
+    interval: BootstrapInterval
+    seed: int
+    n_units_rated: int
+    n_ratings: int
+    raters: list[dict[str, Any]]
+    pairwise: dict[str, Any]
+    ratings: Ratings
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    if value is None or not np.isfinite(value):
+        return None
+    return float(value)
+
+
+def slice_statistics(piece: SliceInput, scale: Scale, params: Params, fingerprint_hex: str, labels: Labels,
+                     *, with_raters: bool, max_pairwise_raters: int) -> SliceStatistics:
+    ratings = Ratings.from_triples(piece.units, piece.raters, piece.values, level=scale.level,  # type: ignore[arg-type]
+                                   value_domain=scale.domain)
+    alpha = compute_alpha(ratings)
+    seed = seed_for(fingerprint_hex)
+    if alpha.alpha is None or params.n_replicates == 0:
+        interval = BootstrapInterval(None, None, 0)
+    else:
+        interval = bootstrap_ci(ratings, n_replicates=params.n_replicates, seed=seed, confidence=params.confidence)
+    raters: list[dict[str, Any]] = []
+    pairwise: dict[str, Any] = {}
+    if with_raters and ratings.n_ratings:
+        for row in rater_agreement(ratings):
+            raters.append({
+                "key": str(row.rater_id),
+                "label": rater_label(str(row.rater_id), labels),
+                "n_units": row.n_units,
+                "alpha_without": _finite_or_none(row.alpha_without.alpha),
+                "alpha_without_reason": row.alpha_without.reason or "",
+                "agreement_with_rest": _finite_or_none(row.agreement_with_rest),
+                "reason": row.reason or "",
+            })
+        if 2 <= len(ratings.rater_ids) <= max_pairwise_raters:
+            matrix = pairwise_alpha(ratings)
+            pairwise = {
+                "raters": [str(r) for r in matrix.rater_ids],
+                "labels": [rater_label(str(r), labels) for r in matrix.rater_ids],
+                "alpha": [[_finite_or_none(v) for v in row] for row in matrix.alpha.tolist()],
+                "n_units": matrix.n_units.tolist(),
+            }
+    return SliceStatistics(alpha, interval, seed, len(set(piece.units)), ratings.n_ratings, raters, pairwise,
+                           ratings)
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit: int
+    n_values: int
+    values: list[Any]
+    mean_pairwise_difference: float
+    relative_disagreement: float | None
+    value_range: float | None
+    value_std: float | None
+
+
+def display_value(value: Any) -> Any:
+    return f"{value:g}" if isinstance(value, float) else value
+
+
+def unit_rows(piece: SliceInput, ratings: Ratings, scale: Scale) -> list[UnitRow]:
+    """Per-unit disagreement of a slice (its pairable units)."""
+    if ratings.n_ratings == 0:
+        return []
+    dispersion = unit_dispersion(ratings)
+    key = scale.order_key()
+    values_of: dict[int, list[Any]] = defaultdict(list)
+    for unit, value in zip(piece.units, piece.values, strict=True):
+        values_of[unit].append(value)
+    out = []
+    for i, unit in enumerate(dispersion.unit_ids):
+        relative = None if dispersion.relative_disagreement is None else _finite_or_none(
+            float(dispersion.relative_disagreement[i]))
+        out.append(UnitRow(
+            unit=int(unit),  # type: ignore[call-overload]
+            n_values=int(dispersion.n_values[i]),
+            values=[display_value(v) for v in sorted(values_of[unit], key=key)],  # type: ignore[index]
+            mean_pairwise_difference=float(dispersion.mean_pairwise_difference[i]),
+            relative_disagreement=relative,
+            value_range=None if dispersion.value_range is None else _finite_or_none(float(dispersion.value_range[i])),
+            value_std=None if dispersion.value_std is None else _finite_or_none(float(dispersion.value_std[i])),
+        ))
+    return out
