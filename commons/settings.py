@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "commons",
     "reviews",
     "reviews.reliability",
+    "commons.explorer",
 ]
 
 MIDDLEWARE = [

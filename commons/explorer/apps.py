@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ExplorerConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "commons.explorer"
+    label = "explorer"
+    verbose_name = "Pattern explorer"
+
+    def ready(self) -> None:
+        from commons.explorer import signals  # noqa: F401  (connects the refresh triggers)

@@ -1,0 +1,199 @@
+"""The explorer's filters: parsed from the URL (pages and API alike), so every view can be cited by its link.
+
+Parameters (all optional, repeatable where noted):
+
+  study=<id>                 interviews of one study
+  interviewer=<id>           repeatable; interviews by these interviewers
+  cond.<factor>=<level>      repeatable per factor; interviews at these levels (factors combine with AND)
+  topic=<text>               interviews tagged with this topic
+  raters=all|human|judge     whose reviews make the consensus (default all)
+  judge=<id>                 one model judge's scores only (its replicates averaged per interview)
+  reviewer=<id>              one human reviewer's scores only
+  from=YYYY-MM-DD, to=...    interviews conducted in this date range (inclusive)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urlencode
+
+from django.http import QueryDict
+
+from commons.explorer.models import Scope
+
+FACTOR_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}\Z")
+MAX_TEXT = 80
+
+
+@dataclass(frozen=True)
+class Filters:
+    study: int | None = None
+    interviewers: tuple[int, ...] = ()
+    conditions: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    topic: str = ""
+    raters: str = Scope.ALL
+    judge: int | None = None
+    reviewer: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def narrows_interviews(self) -> bool:
+        return bool(self.study or self.interviewers or self.conditions or self.topic or self.date_from
+                    or self.date_to)
+
+    @property
+    def single_rater(self) -> tuple[str, int] | None:
+        if self.judge is not None:
+            return "judge", self.judge
+        if self.reviewer is not None:
+            return "human", self.reviewer
+        return None
+
+    @property
+    def is_unfiltered(self) -> bool:
+        """Served from the materialized snapshot (one per reviewer kind)."""
+        return not self.narrows_interviews and self.single_rater is None
+
+    def params(self) -> list[tuple[str, str]]:
+        pairs: list[tuple[str, str]] = []
+        if self.study:
+            pairs.append(("study", str(self.study)))
+        pairs += [("interviewer", str(i)) for i in self.interviewers]
+        for factor, levels in self.conditions:
+            pairs += [(f"cond.{factor}", level) for level in levels]
+        if self.topic:
+            pairs.append(("topic", self.topic))
+        if self.raters != Scope.ALL:
+            pairs.append(("raters", self.raters))
+        if self.judge is not None:
+            pairs.append(("judge", str(self.judge)))
+        if self.reviewer is not None:
+            pairs.append(("reviewer", str(self.reviewer)))
+        if self.date_from:
+            pairs.append(("from", self.date_from.isoformat()))
+        if self.date_to:
+            pairs.append(("to", self.date_to.isoformat()))
+        return pairs
+
+    def query(self, **extra: str | int | None) -> str:
+        pairs = self.params() + [(k, str(v)) for k, v in extra.items() if v not in (None, "")]
+        return urlencode(pairs)
+
+    def cache_key(self) -> str:
+        return self.query()
+
+    def as_dict(self) -> dict:
+        return {
+            "study": self.study, "interviewer": list(self.interviewers),
+            "conditions": {factor: list(levels) for factor, levels in self.conditions},
+            "topic": self.topic or None, "raters": self.raters, "judge": self.judge, "reviewer": self.reviewer,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+        }
+
+
+@dataclass
+class ParsedFilters:
+    filters: Filters
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _positive_int(raw: str) -> int | None:
+    raw = raw.strip()
+    if not raw.isdigit() or len(raw) > 18:
+        return None
+    value = int(raw)
+    return value if value > 0 else None
+
+
+def _date(raw: str) -> date | None:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+def parse_filters(query: QueryDict) -> ParsedFilters:
+    """Filters from a query string; bad values are reported per parameter (and left out), never raised."""
+    errors: dict[str, list[str]] = {}
+
+    def error(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    study = None
+    if query.get("study", "").strip():
+        study = _positive_int(query["study"])
+        if study is None:
+            error("study", "Choose a study by its number.")
+    interviewers: list[int] = []
+    for raw in query.getlist("interviewer"):
+        if not raw.strip():
+            continue
+        value = _positive_int(raw)
+        if value is None:
+            error("interviewer", f"“{raw[:MAX_TEXT]}” is not an interviewer number.")
+        elif value not in interviewers:
+            interviewers.append(value)
+    conditions: dict[str, list[str]] = {}
+    for key in sorted(query.keys()):
+        if not key.startswith("cond."):
+            continue
+        factor = key.removeprefix("cond.")
+        if not FACTOR_PATTERN.match(factor) or "__" in factor:
+            error(key, "Unknown factor name.")
+            continue
+        for level in query.getlist(key):
+            level = level.strip()
+            if not level:
+                continue
+            if len(level) > MAX_TEXT:
+                error(key, "That level name is too long.")
+                continue
+            if level not in conditions.setdefault(factor, []):
+                conditions[factor].append(level)
+    topic = query.get("topic", "").strip()
+    if len(topic) > MAX_TEXT:
+        error("topic", f"A topic has at most {MAX_TEXT} characters.")
+        topic = ""
+    raters = query.get("raters", "").strip() or Scope.ALL
+    if raters not in Scope.values:
+        error("raters", "Reviewer kind is one of: all, human, judge.")
+        raters = Scope.ALL
+    judge = reviewer = None
+    if query.get("judge", "").strip():
+        judge = _positive_int(query["judge"])
+        if judge is None:
+            error("judge", "Choose a judge by its number.")
+    if query.get("reviewer", "").strip():
+        reviewer = _positive_int(query["reviewer"])
+        if reviewer is None:
+            error("reviewer", "Choose a reviewer by their number.")
+    if judge is not None and reviewer is not None:
+        error("reviewer", "Choose one judge or one reviewer, not both.")
+        reviewer = None
+    if judge is not None and raters == Scope.HUMAN:
+        error("judge", "A judge's scores are not among human reviews; set reviewer kind to judge or all.")
+        judge = None
+    if reviewer is not None and raters == Scope.JUDGE:
+        error("reviewer", "A reviewer's scores are not among judge reviews; set reviewer kind to human or all.")
+        reviewer = None
+    date_from = date_to = None
+    if query.get("from", "").strip():
+        date_from = _date(query["from"])
+        if date_from is None:
+            error("from", "Use a date like 2025-01-31.")
+    if query.get("to", "").strip():
+        date_to = _date(query["to"])
+        if date_to is None:
+            error("to", "Use a date like 2025-01-31.")
+    if date_from and date_to and date_from > date_to:
+        error("to", "The end date is before the start date.")
+        date_to = None
+    filters = Filters(
+        study=study, interviewers=tuple(sorted(interviewers)),
+        conditions=tuple((factor, tuple(sorted(levels))) for factor, levels in sorted(conditions.items()) if levels),
+        topic=topic, raters=raters, judge=judge, reviewer=reviewer, date_from=date_from, date_to=date_to)
+    return ParsedFilters(filters, errors)

@@ -1,0 +1,38 @@
+"""Refresh triggers: a review submitted or revised, an interview published, withdrawn or reviewed,
+agreement recomputed. Each only *requests* a debounced refresh after commit (see refresh.py);
+bulk writes that bypass signals are caught by the page views' periodic input check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from commons.explorer.materialize import forget_public_fingerprint
+from commons.explorer.refresh import request_refresh
+from commons.models import Interview
+from reviews.models import ReviewRevision
+from reviews.reliability.models import AgreementResult
+
+
+@receiver(post_save, sender=ReviewRevision, dispatch_uid="explorer_revision_saved")
+def _revision_saved(sender: type, instance: ReviewRevision, **kwargs: Any) -> None:
+    if instance.is_current:
+        request_refresh()
+
+
+@receiver(post_save, sender=Interview, dispatch_uid="explorer_interview_saved")
+def _interview_saved(sender: type, instance: Interview, created: bool, **kwargs: Any) -> None:
+    update_fields = kwargs.get("update_fields")
+    if created or update_fields is None or {"status", "visibility"} & set(update_fields):
+        # Now, and again at commit: a reader between the two could have cached the old set.
+        forget_public_fingerprint()
+        transaction.on_commit(forget_public_fingerprint)
+        request_refresh()
+
+
+@receiver(post_save, sender=AgreementResult, dispatch_uid="explorer_agreement_saved")
+def _agreement_saved(sender: type, instance: AgreementResult, **kwargs: Any) -> None:
+    request_refresh()

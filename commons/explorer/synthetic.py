@@ -1,0 +1,326 @@
+"""A synthetic corpus with realistic structure, for demos and for the explorer's benchmark.
+
+Clearly labelled (study "synthetic-corpus", contributor synthetic@…, titles "Synthetic interview …"),
+seeded, and written with bulk inserts: PostgreSQL COPY through psycopg 3 when available, Django
+bulk_create otherwise.
+
+Structure: target models released over time (some retired); interviewers with declared stances;
+a study whose factors are tone × disclosure depth; topics; every interview reviewed three times
+(by default two human reviewers and one model-judge replicate) on a set of metrics. A score is a
+latent value (model effect + interviewer effect + condition effects + the interview's own draw)
+plus each rater's bias and noise, so raters disagree realistically; some ratings are "cannot
+judge" (more often for some interviewers: coverage gaps); a small share of interviews is still
+in review, private or withdrawn, so visibility rules have something to exclude.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.models import Max, Model
+
+from commons.models import Interview, Interviewer, Study, TargetModel, Turn, User
+from reviews.models import Judge, MetricVersion, Review, ReviewRevision, Score
+
+SYNTHETIC_STUDY = "synthetic-corpus"
+SYNTHETIC_EMAIL = "synthetic@research-commons.invalid"
+TONES = ["neutral", "warm", "adversarial"]
+DEPTHS = ["none", "partial", "full"]
+TOPICS = ["deprecation", "memory", "continuity", "autonomy", "consciousness", "relationships", "legal status"]
+MODELS = [
+    ("Synthetic Aria 1", date(2022, 3, 1), True), ("Synthetic Aria 2", date(2022, 11, 1), True),
+    ("Synthetic Brio 1", date(2023, 2, 15), True), ("Synthetic Aria 3", date(2023, 7, 1), False),
+    ("Synthetic Brio 2", date(2023, 12, 1), False), ("Synthetic Cato 1", date(2024, 3, 1), False),
+    ("Synthetic Aria 4", date(2024, 6, 15), False), ("Synthetic Brio 3", date(2024, 10, 1), False),
+    ("Synthetic Cato 2", date(2025, 1, 15), False), ("Synthetic Aria 5", date(2025, 5, 1), False),
+    ("Synthetic Brio 4", date(2025, 9, 1), False), ("Synthetic Cato 3", date(2026, 2, 1), False),
+]
+INTERVIEWERS = [("Synthetic auditor A", "sympathetic"), ("Synthetic auditor A", "clinical"),
+                ("Synthetic auditor B", "skeptical"), ("Synthetic auditor C", "clinical"),
+                ("Synthetic human interviewer", "sympathetic"), ("Synthetic auditor D", "neutral")]
+# Starter metrics the synthetic reviews score (version 1 of each), interval and ordinal.
+METRICS = ["deprecation-response", "instance-cessation-response", "expressive-constraint", "vocabulary-autonomy",
+           "specificity", "auditor-intervention", "constraint-awareness", "being-shaped", "null-integrity",
+           "trajectory", "vocabulary-importation", "interpretive-compression"]
+JUDGES = ["Synthetic judge alpha", "Synthetic judge beta"]
+BATCH = 20000
+
+
+@dataclass
+class Summary:
+    interviews: int
+    reviews: int
+    scores: int
+    turns: int
+    seconds: float
+
+
+def _aware(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------- bulk writing
+
+
+def _columns(model: type[Model]) -> list[str]:
+    return [f.column for f in model._meta.concrete_fields]
+
+
+def _copy_value(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return value
+
+
+def bulk_insert(model: type[Model], rows: Iterable[dict[str, Any]]) -> int:
+    """Insert rows given as {column: value} (every column, id included). COPY on PostgreSQL."""
+    columns = _columns(model)
+    table = model._meta.db_table
+    count = 0
+    if connection.vendor == "postgresql":
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([_copy_value(row[c]) for c in columns])
+                    count += 1
+        return count
+    by_column = {f.column: f.attname for f in model._meta.concrete_fields}
+    batch: list[Model] = []
+    for row in rows:
+        batch.append(model(**{by_column[c]: v for c, v in row.items()}))
+        count += 1
+        if len(batch) >= BATCH // 4:
+            model.objects.bulk_create(batch)
+            batch = []
+    if batch:
+        model.objects.bulk_create(batch)
+    return count
+
+
+def _next_id(model: type[Model]) -> int:
+    return (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+
+
+def _reset_sequence(model: type[Model]) -> None:
+    if connection.vendor != "postgresql":
+        return
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT COALESCE(MAX(id), 1) FROM "
+                       f"{connection.ops.quote_name(table)}))", [table])
+
+
+# ---------------------------------------------------------------------------------------------- the corpus
+
+
+@dataclass
+class Cast:
+    contributor: User
+    study: Study
+    models: list[TargetModel]
+    interviewers: list[Interviewer]
+    reviewers: list[User]
+    judges: list[Judge]
+    versions: list[MetricVersion]
+
+
+def _cast(n_reviewers: int, n_metrics: int) -> Cast:
+    contributor, _ = User.objects.get_or_create(email=SYNTHETIC_EMAIL, defaults={
+        "username": "synthetic-corpus", "display_name": "Synthetic corpus generator"})
+    study, _ = Study.objects.get_or_create(slug=SYNTHETIC_STUDY, defaults={
+        "title": "Synthetic corpus (generated, not real interviews)",
+        "question": "Generated data for demonstrations and benchmarks.",
+        "factors": {"tone": TONES, "disclosure_depth": DEPTHS}})
+    models = []
+    for name, released, retired in MODELS:
+        model, _ = TargetModel.objects.get_or_create(name=name, defaults={
+            "provider": "Synthetic", "family": name.split()[1], "release_date": released, "retired": retired})
+        models.append(model)
+    interviewers = [Interviewer.objects.get_or_create(name=name, kind=Interviewer.Kind.MODEL, stance=stance)[0]
+                    for name, stance in INTERVIEWERS]
+    reviewers = []
+    for k in range(n_reviewers):
+        email = f"synthetic-reviewer-{k + 1}@research-commons.invalid"
+        user, created = User.objects.get_or_create(email=email, defaults={
+            "username": f"synthetic-reviewer-{k + 1}", "display_name": f"Synthetic reviewer {k + 1}",
+            "is_reviewer": True})
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        reviewers.append(user)
+    judges = [Judge.objects.get_or_create(name=name, defaults={"model_identifier": name.lower().replace(" ", "-")})[0]
+              for name in JUDGES]
+    versions = list(MetricVersion.objects.select_related("metric").filter(metric__slug__in=METRICS[:n_metrics],
+                                                                            number=1))
+    if not versions:
+        raise ValueError("The starter metrics are missing; run migrate first.")
+    return Cast(contributor, study, models, interviewers, reviewers, judges, versions)
+
+
+def generate(*, interviews: int, reviews_per_interview: int = 3, judge_share: float = 1 / 3, metrics: int = 8,
+             reviewers: int = 60, seed: int = 20251123, turns_per_interview: int = 4) -> Summary:
+    """Add `interviews` synthetic interviews with their reviews and scores. One transaction."""
+    import time
+
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    with transaction.atomic():
+        cast = _cast(reviewers, metrics)
+        n = interviews
+        first_interview = _next_id(Interview)
+        ids = np.arange(first_interview, first_interview + n)
+        model_idx = rng.integers(0, len(cast.models), n)
+        interviewer_idx = rng.choice(len(cast.interviewers), n, p=[0.25, 0.2, 0.2, 0.15, 0.05, 0.15])
+        tone_idx = rng.integers(0, len(TONES), n)
+        depth_idx = rng.integers(0, len(DEPTHS), n)
+        # Most interviews reviewed and public; the rest exercise the visibility rules.
+        status = rng.choice(["reviewed", "in_review", "submitted", "withdrawn"], n, p=[0.9, 0.05, 0.03, 0.02])
+        visibility = rng.choice(["public", "private", "researchers", "unlisted"], n, p=[0.94, 0.02, 0.02, 0.02])
+        day0 = date(2025, 1, 1).toordinal()
+        days = rng.integers(0, 600, n)
+        topic_picks = rng.integers(0, len(TOPICS), (n, 2))
+        now = datetime.now(UTC)
+
+        def interview_rows() -> Iterator[dict[str, Any]]:
+            for k in range(n):
+                i = int(ids[k])
+                conducted = date.fromordinal(day0 + int(days[k]))
+                topics = sorted({TOPICS[topic_picks[k, 0]], TOPICS[topic_picks[k, 1]]})
+                yield {
+                    "id": i, "title": f"Synthetic interview {i}", "study_id": cast.study.pk,
+                    "target_model_id": cast.models[model_idx[k]].pk,
+                    "interviewer_id": cast.interviewers[interviewer_idx[k]].pk,
+                    "conditions": {"tone": TONES[tone_idx[k]], "disclosure_depth": DEPTHS[depth_idx[k]]},
+                    "topics": topics, "conducted_on": conducted, "sampling": {}, "licence": "CC-BY-4.0",
+                    "contributor_id": cast.contributor.pk, "status": str(status[k]),
+                    "visibility": str(visibility[k]), "source_format": "synthetic", "source_id": f"synthetic-{i}",
+                    "source_filename": "", "source_scores": {}, "metadata": {"synthetic": True},
+                    "original": f"Synthetic transcript {i}.",
+                    "content_hash": hashlib.sha256(f"synthetic-corpus:{seed}:{i}".encode()).hexdigest(),
+                    "import_job_id": None, "created_at": _aware(conducted), "submitted_at": _aware(conducted),
+                    "withdrawn_at": now if status[k] == "withdrawn" else None,
+                    "withdrawal_reason": "Synthetic withdrawal." if status[k] == "withdrawn" else "",
+                }
+
+        bulk_insert(Interview, interview_rows())
+        _reset_sequence(Interview)
+
+        first_turn = _next_id(Turn)
+
+        def turn_rows() -> Iterator[dict[str, Any]]:
+            t = first_turn
+            for k in range(n):
+                for index in range(turns_per_interview):
+                    role = "interviewer" if index % 2 == 0 else "target"
+                    text = (f"Synthetic question {index // 2 + 1} about {TOPICS[topic_picks[k, 0]]}?" if role == "interviewer"
+                            else f"Synthetic answer {index // 2 + 1}: generated text, not a real model's words.")
+                    yield {"id": t, "interview_id": int(ids[k]), "index": index, "role": role, "participant": "",
+                           "blocks": [{"type": "text", "text": text}], "text": text, "parent_id": None,
+                           "starts_over": False}
+                    t += 1
+
+        turns = bulk_insert(Turn, turn_rows())
+        _reset_sequence(Turn)
+
+        # Latent scores: model trend over release order, interviewer and condition effects, interview draw.
+        n_versions = len(cast.versions)
+        model_effect = rng.normal(0, 0.9, (len(cast.models), n_versions)) + np.linspace(-0.8, 0.8, len(cast.models))[:, None]
+        interviewer_effect = rng.normal(0, 0.5, (len(cast.interviewers), n_versions))
+        tone_effect = np.array([0.0, 0.6, -0.7])[:, None] * rng.uniform(0.5, 1.5, n_versions)
+        depth_effect = np.array([-0.4, 0.0, 0.5])[:, None] * rng.uniform(0.5, 1.5, n_versions)
+        latent = (model_effect[model_idx] + interviewer_effect[interviewer_idx] + tone_effect[tone_idx]
+                  + depth_effect[depth_idx] + rng.normal(0, 0.8, (n, n_versions)))
+        # Coverage gaps: some interviewers rarely reach some topics.
+        miss_rate = np.clip(rng.beta(1.2, 14, (len(cast.interviewers), n_versions)), 0.01, 0.6)
+        miss_rate[3, : max(1, n_versions // 3)] += 0.25
+
+        n_judge = int(round(reviews_per_interview * judge_share))
+        n_human = reviews_per_interview - n_judge
+        # Some metrics are easier to agree on than others: rater noise differs per metric.
+        rater_noise = rng.uniform(0.35, 1.0, n_versions)
+        reviewer_bias = rng.normal(0, 0.3, len(cast.reviewers))
+        judge_bias = rng.normal(0, 0.25, len(cast.judges))
+        first_review, first_revision, first_score = _next_id(Review), _next_id(ReviewRevision), _next_id(Score)
+        n_reviews = n * reviews_per_interview
+        human_picks = np.argsort(rng.random((n, len(cast.reviewers))), axis=1)[:, :n_human]
+        judge_pick = rng.integers(0, len(cast.judges), n)
+        review_ids = first_review + np.arange(n_reviews)
+        revision_ids = first_revision + np.arange(n_reviews)
+
+        def rater_of(k: int, r: int) -> tuple[str, int, float, int | None]:
+            if r < n_human:
+                who = int(human_picks[k, r])
+                return "human", cast.reviewers[who].pk, reviewer_bias[who], None
+            which = int(judge_pick[k])
+            return "judge", cast.judges[which].pk, judge_bias[which], r - n_human
+
+        def review_rows() -> Iterator[dict[str, Any]]:
+            for k in range(n):
+                when = _aware(date.fromordinal(day0 + int(days[k]))) + timedelta(days=3)
+                for r in range(reviews_per_interview):
+                    j = k * reviews_per_interview + r
+                    kind, rater, _, replicate = rater_of(k, r)
+                    yield {"id": int(review_ids[j]), "interview_id": int(ids[k]), "kind": kind,
+                           "reviewer_id": rater if kind == "human" else None,
+                           "judge_id": rater if kind == "judge" else None,
+                           "prompt_version": "synthetic-v1" if kind == "judge" else "", "replicate": replicate,
+                           "source": "synthetic" if kind == "judge" else "", "status": "submitted",
+                           "current_revision_id": int(revision_ids[j]), "created_at": when, "submitted_at": when}
+
+        def revision_rows() -> Iterator[dict[str, Any]]:
+            for k in range(n):
+                when = _aware(date.fromordinal(day0 + int(days[k]))) + timedelta(days=3)
+                for r in range(reviews_per_interview):
+                    j = k * reviews_per_interview + r
+                    yield {"id": int(revision_ids[j]), "review_id": int(review_ids[j]), "number": 1, "is_draft": False,
+                           "is_current": True, "critique": "Synthetic review.", "critique_html": "<p>Synthetic review.</p>",
+                           "method_flags": [], "created_at": when, "updated_at": when, "submitted_at": when}
+
+        # Reviews and revisions point at each other; foreign keys are checked at commit (deferred).
+        bulk_insert(Review, review_rows())
+        bulk_insert(ReviewRevision, revision_rows())
+        _reset_sequence(Review)
+        _reset_sequence(ReviewRevision)
+
+        def score_rows() -> Iterator[dict[str, Any]]:
+            s = first_score
+            for k in range(n):
+                interviewer = interviewer_idx[k]
+                noise = rng.normal(0, 1.0, (reviews_per_interview, n_versions)) * rater_noise
+                missing = rng.random((reviews_per_interview, n_versions)) < miss_rate[interviewer]
+                for r in range(reviews_per_interview):
+                    _, _, bias, _ = rater_of(k, r)
+                    revision = int(revision_ids[k * reviews_per_interview + r])
+                    for v, version in enumerate(cast.versions):
+                        value: float | None
+                        label = ""
+                        if missing[r, v]:
+                            value, reason = None, "cannot judge"
+                        else:
+                            reason = ""
+                            raw = latent[k, v] + bias + noise[r, v]
+                            if version.scale_type in ("interval", "ratio"):
+                                low, high = float(version.minimum), float(version.maximum)
+                                step = float(version.step or 1)
+                                mid = low + (high - low) / 2
+                                value = float(np.clip(np.round((mid + raw * (high - low) / 6) / step) * step, low, high))
+                            else:
+                                levels = len(version.values)
+                                position = int(np.clip(np.round((levels - 1) / 2 + raw * levels / 5), 0, levels - 1))
+                                value, label = float(position), version.values[position]
+                        yield {"id": s, "revision_id": revision, "metric_version_id": version.pk, "value": value,
+                               "label": label, "missing_reason": reason}
+                        s += 1
+
+        scores = bulk_insert(Score, score_rows())
+        _reset_sequence(Score)
+    return Summary(interviews=n, reviews=n_reviews, scores=scores, turns=turns, seconds=time.perf_counter() - started)
+

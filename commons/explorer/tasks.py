@@ -1,0 +1,34 @@
+"""Celery tasks: thin wrappers around the explorer's services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from commons.explorer import materialize, refresh, releases
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=10)
+def refresh_explorer(self, force: bool = False) -> str:
+    refresh.clear_request()
+    outcome = materialize.refresh_aggregates(force=force)
+    if outcome == materialize.Outcome.BUSY:
+        raise self.retry(countdown=30)
+    if outcome == materialize.Outcome.DONE and not materialize.is_current():
+        refresh.request_refresh()  # inputs changed while we worked
+    return outcome
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=5)
+def build_release(release_id: int) -> None:
+    try:
+        releases.build_release(release_id)
+    except SoftTimeLimitExceeded:
+        releases.fail_release(release_id=release_id, error="Building the release took longer than the time limit.")
+    except Exception as exc:  # noqa: BLE001 - a release must end in a visible state, whatever went wrong
+        logger.exception("release %s failed", release_id)
+        releases.fail_release(release_id=release_id, error=f"Internal error: {type(exc).__name__}")

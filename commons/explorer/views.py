@@ -1,0 +1,149 @@
+"""Public explorer pages. Thin: parse the URL, call a selector, render. No login needed anywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from commons.explorer import charts, materialize, selectors
+from commons.explorer import releases as release_service
+from commons.explorer.filters import ParsedFilters, parse_filters
+from commons.explorer.models import DatasetRelease, ReleaseFile
+from commons.explorer.params import parse_drill, parse_version
+
+
+def reading(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """One consistent reading of the public set per request (its fingerprint is computed once)."""
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> HttpResponse:
+        with materialize.one_reading():
+            return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _render(request: HttpRequest, template: str, parsed: ParsedFilters, context: dict[str, Any],
+            *, page: str) -> HttpResponse:
+    options = selectors.filter_options()
+    chosen_conditions = dict(parsed.filters.conditions)
+    context.update({
+        "filters": parsed.filters,
+        "filter_errors": parsed.errors,
+        "options": options,
+        "chosen_conditions": chosen_conditions,
+        "query": parsed.filters.query(),
+        "explorer_page": page,
+    })
+    return render(request, template, context, status=400 if parsed.errors else 200)
+
+
+@require_GET
+@reading
+def overview(request: HttpRequest) -> HttpResponse:
+    parsed = parse_filters(request.GET)
+    data = selectors.overview(parsed.filters)
+    return _render(request, "explorer/overview.html", parsed,
+                   {"data": data, "chart": charts.overview(data)},
+                   page="overview")
+
+
+@require_GET
+@reading
+def metric(request: HttpRequest, slug: str) -> HttpResponse:
+    parsed = parse_filters(request.GET)
+    number = parse_version(request.GET, parsed)
+    data = selectors.metric_detail(slug, number, parsed.filters, columns=request.GET.get("columns"))
+    if data.get("nominal"):
+        return _render(request, "explorer/metric_nominal.html", parsed, {"data": data}, page="metric")
+    context = {
+        "data": data,
+        "distribution_chart": charts.distribution(data),
+        "interviewer_chart": charts.by_interviewer(data),
+        "condition_sections": [{"factor": factor, "chart": charts.by_condition(data, factor), "dom_id": f"cond-{k}"}
+                               for k, factor in enumerate(data["factors"])],
+    }
+    return _render(request, "explorer/metric.html", parsed, context, page="metric")
+
+
+@require_GET
+@reading
+def coverage(request: HttpRequest) -> HttpResponse:
+    parsed = parse_filters(request.GET)
+    data = selectors.coverage(parsed.filters)
+    return _render(request, "explorer/coverage.html", parsed, {"data": data, "chart": charts.coverage(data)},
+                   page="coverage")
+
+
+@require_GET
+@reading
+def agreement(request: HttpRequest) -> HttpResponse:
+    parsed = parse_filters(request.GET)
+    data = selectors.agreement(parsed.filters)
+    chart = charts.agreement(data, data["thresholds"]["min_alpha"])
+    return _render(request, "explorer/agreement.html", parsed, {"data": data, "chart": chart}, page="agreement")
+
+
+@require_GET
+@reading
+def interviews(request: HttpRequest) -> HttpResponse:
+    drill = parse_drill(request.GET)
+    data = None
+    if drill.metric_version is not None:
+        data = selectors.drilldown(drill.parsed.filters, metric_version_id=drill.metric_version, cell=drill.cell,
+                                   missing=drill.missing, page=drill.page)
+    base = request.GET.copy()
+    base.pop("page", None)
+    return _render(request, "explorer/interviews.html", drill.parsed,
+                   {"data": data, "page_query": base.urlencode()}, page="interviews")
+
+
+@require_GET
+def data(request: HttpRequest) -> HttpResponse:
+    context = {
+        "releases": selectors.releases(),
+        "pending": DatasetRelease.objects.exclude(status=DatasetRelease.Status.READY)[:5],
+        "formats": release_service.FORMATS,
+        "tables": release_service.TABLES,
+        "explorer_page": "data",
+    }
+    return render(request, "explorer/data.html", context)
+
+
+@require_GET
+def release_detail(request: HttpRequest, version: str) -> HttpResponse:
+    release = get_object_or_404(DatasetRelease.objects.prefetch_related("files"), version=version,
+                                status=DatasetRelease.Status.READY)
+    return render(request, "explorer/release.html", {"release": release, "explorer_page": "data",
+                                                     "bundle": release_service.bundle_file(release)})
+
+
+@require_GET
+def release_file(request: HttpRequest, version: str, name: str) -> FileResponse:
+    file = get_object_or_404(ReleaseFile.objects.select_related("release"), release__version=version, name=name,
+                             release__status=DatasetRelease.Status.READY)
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / file.path).resolve()
+    if root not in path.parents or not path.is_file():
+        raise Http404("This file is no longer stored.")
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=file.name)
+    response["X-Content-SHA256"] = file.sha256
+    return response
+
+
+@login_required
+@require_POST
+def request_release(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_curator:
+        return HttpResponseForbidden("Only curators can publish a release.")
+    release = release_service.request_release(requested_by=request.user, note=request.POST.get("note", ""))
+    messages.success(request, f"Release {release.version} is being built; it appears here when ready.")
+    return redirect("explorer:data")

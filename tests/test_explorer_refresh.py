@@ -1,0 +1,88 @@
+"""When the aggregates are rebuilt: after agreement updates and reviews, debounced, once; and on a real worker."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.utils import timezone
+
+from commons.explorer import materialize, refresh
+from commons.explorer.models import DatasetRelease, RefreshState
+from tests.fixtures.explorer.builders import Corpus, fast_passwords  # noqa: F401
+
+
+@pytest.fixture
+def small(contributor, make_user):
+    c = Corpus(contributor)
+    model, auditor = c.model("Model A"), c.interviewer("Auditor")
+    version = c.metric("aversion")
+    reviewer = c.reviewer("r1", make_user)
+    interview = c.interview(model, auditor)
+    c.human(interview, reviewer, {version: 3})
+    return {"version": version, "interview": interview, "reviewer": reviewer, "corpus": c}
+
+
+@pytest.mark.django_db
+def test_agreement_update_enqueues_one_refresh_after_commit(small, monkeypatch, django_capture_on_commit_callbacks):
+    from reviews.reliability.models import AgreementResult
+
+    sent: list[dict] = []
+    monkeypatch.setattr(refresh, "_in_process", lambda: False)
+    monkeypatch.setattr("commons.explorer.tasks.refresh_explorer.apply_async", lambda **kw: sent.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        for slice_value in ("", "1", "2"):  # a burst: three results written by one recompute
+            AgreementResult.objects.create(
+                metric_version=small["version"], audience="public", slice_type="target_model" if slice_value else "all",
+                slice_value=slice_value, slice_label="x", level="interval", alpha=0.7, inputs_fingerprint="f" * 64,
+                computed_at=timezone.now())
+        assert sent == []  # nothing before commit
+    assert sent == [{"countdown": refresh.DEBOUNCE_SECONDS}]
+    # the task clears the request and does the work once
+    from commons.explorer.tasks import refresh_explorer
+
+    assert refresh_explorer.apply().get() == materialize.Outcome.DONE
+    assert materialize.is_current()
+    assert refresh_explorer.apply().get() == materialize.Outcome.UNCHANGED
+
+
+@pytest.mark.django_db
+def test_a_new_review_makes_the_numbers_stale_until_refreshed(small, client):
+    materialize.refresh_aggregates()
+    assert materialize.is_current()
+    c = small["corpus"]
+    c.revise(small["interview"].reviews.get(), {small["version"]: 5})
+    assert not materialize.is_current()
+    # in-process mode (no broker): the next page view brings them up to date
+    data = client.get("/api/v1/patterns/overview/").json()
+    assert data["rows"][0]["cells"][0]["mean"] == 5
+    assert materialize.is_current()
+
+
+@pytest.mark.django_db
+def test_a_stale_claim_is_taken_over(small):
+    RefreshState.objects.create(pk=1, running_since=timezone.now() - materialize.CLAIM_TIMEOUT * 2)
+    assert materialize.refresh_aggregates() == materialize.Outcome.DONE
+    assert RefreshState.objects.get(pk=1).running_since is None
+
+
+@pytest.mark.worker
+def test_real_worker_builds_a_release_and_refreshes(celery_worker_process, contributor, make_user):
+    from commons.explorer import releases
+    from commons.explorer.tasks import refresh_explorer
+
+    c = Corpus(contributor)
+    version = c.metric("aversion")
+    interview = c.interview(c.model("Model A"), c.interviewer("Auditor"))
+    c.human(interview, c.reviewer("r1", make_user), {version: 3})
+    refresh_explorer.delay(force=True)
+    release = releases.request_release(requested_by=None)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        release.refresh_from_db()
+        state = RefreshState.objects.filter(pk=1).first()
+        if release.status in (DatasetRelease.Status.READY, DatasetRelease.Status.FAILED) and state and state.finished_at:
+            break
+        time.sleep(0.5)
+    assert state is not None and state.finished_at is not None
+    assert release.status == DatasetRelease.Status.READY, release.error

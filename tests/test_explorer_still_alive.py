@@ -1,0 +1,201 @@
+"""Real data: the metric page's per-model, per-interviewer means for one judge, against the raw files.
+
+The Still Alive sessions and their judge scores are imported with the project's own commands; the
+expected numbers are computed here independently, straight from the raw score JSON:
+
+  per session: the mean over that judge's replicates of the values it gave;
+  per model and interviewer: the mean over sessions (sessions where the judge never gave a value
+  are left out); "not reached" is missing, never zero, in every way the files write it.
+
+Encodings of "not reached" found by reading the files (see `axis_value`): the whole axis replaced by
+a marker string ("deprecation": "not-probed"); a marker as the value ("not-probed", "not-applicable",
+"not-addressed", "n/a"); null; the field absent; -1 as the intensity; and an intensity of 0 whose
+own notes (scope, key_phrase, status) say the topic was not probed / not applicable / not
+distinguished. A bare 0 with no such note is a real 0.
+
+By default three models (both auditors, both judges imported) keep the test quick; set
+EXPLORER_STILL_ALIVE_FULL=1 to check all fourteen. Skipped only if the data folder is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from reviews.models import Judge
+from tests.conftest import STILL_ALIVE
+
+pytestmark = pytest.mark.django_db
+
+SUBSET = [("haiku-35-full", "claude-35_haiku", "claude_3.5_haiku"),
+          ("opus-4-full", "claude-4_opus", "claude_4_opus"),
+          ("sonnet-46-full", "claude-46_sonnet", "claude_4.6_sonnet")]
+JUDGE = "Opus judge"
+OTHER_JUDGE = "GPT judge"
+DEFAULT_AUDITOR = "Claude Opus 4.6"  # the *-full sessions' auditor (their config does not name it)
+
+TOP_LEVEL = {"shift_magnitude": "shift-magnitude", "specificity": "specificity",
+             "auditor_intervention": "auditor-intervention", "vocabulary_importation": "vocabulary-importation",
+             "interpretive_compression": "interpretive-compression"}
+LEVELS = {"expressive_constraint": "expressive-constraint", "vocabulary_autonomy": "vocabulary-autonomy"}
+RESPONSES = {"deprecation": "deprecation-response", "instance_cessation": "instance-cessation-response",
+             "undifferentiated_ending": "undifferentiated-ending-response"}
+SOURCES = {"spontaneous": "recognition-spontaneous", "responsive": "recognition-responsive",
+           "scaffolded": "recognition-scaffolded", "auditor_supplied": "recognition-auditor-supplied"}
+MARKERS = {"not-probed", "not-applicable", "not-addressed", "n/a"}
+NOT_REACHED_NOTE = re.compile(r"not[\s-]+(?:\w+[\s-]+)?(?:probed|differentiated|separated|explored|distinct)"
+                              r"|not[\s-]applicable|^n/?a$")
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None  # null, absent, a marker string: not reached
+    return None if value == -1 else float(value)
+
+
+def _says_not_reached(note: object) -> bool:
+    return isinstance(note, str) and bool(NOT_REACHED_NOTE.search(note.strip().lower()))
+
+
+def axis_value(record: dict, slug: str) -> float | None:
+    for key, name in TOP_LEVEL.items():
+        if name == slug:
+            return _number(record.get(key))
+    for key, name in LEVELS.items():
+        if name == slug:
+            axis = record.get(key)
+            return _number(axis.get("level")) if isinstance(axis, dict) else None
+    for key, name in RESPONSES.items():
+        if name == slug:
+            axis = record.get(key)
+            if not isinstance(axis, dict):
+                return None  # absent, or the whole axis replaced by a marker
+            value = _number(axis.get("intensity"))
+            if value == 0 and any(_says_not_reached(axis.get(n)) for n in ("scope", "key_phrase", "status")):
+                return None
+            return value
+    for key, name in SOURCES.items():
+        if name == slug:
+            sources = record.get("recognition_source")
+            return _number(sources.get(key)) if isinstance(sources, dict) else None
+    raise KeyError(slug)
+
+
+def slugs() -> list[str]:
+    return [*TOP_LEVEL.values(), *LEVELS.values(), *RESPONSES.values(), *SOURCES.values()]
+
+
+def selection() -> tuple[list[Path], list[Path], list[Path]]:
+    full = os.environ.get("EXPLORER_STILL_ALIVE_FULL", "") in {"1", "true", "yes"}
+    if full:
+        sessions = [p for d in sorted(STILL_ALIVE.glob("*-full")) for p in sorted(d.glob("*.json"))]
+        sessions += sorted((STILL_ALIVE / "gpt-auditor").glob("gpt-auditor_*.json"))
+        mine = sorted((STILL_ALIVE / "scores-v2.1").glob("*.json")) + sorted((STILL_ALIVE / "scores-gpt-v2.1").glob("*.json"))
+        other = (sorted((STILL_ALIVE / "scores-v2.1-gptjudge").glob("*.json"))
+                 + sorted((STILL_ALIVE / "scores-gpt-v2.1-gptjudge").glob("*.json")))
+    else:
+        sessions, mine, other = [], [], []
+        for folder, prefix, scores in SUBSET:
+            sessions += sorted((STILL_ALIVE / folder).glob(f"{prefix}_*.json"))
+            sessions += sorted((STILL_ALIVE / "gpt-auditor").glob(f"gpt-auditor_{prefix}_*.json"))
+            mine += [STILL_ALIVE / "scores-v2.1" / f"{scores}.json", STILL_ALIVE / "scores-gpt-v2.1" / f"{scores}.json"]
+            other += [STILL_ALIVE / "scores-v2.1-gptjudge" / f"{scores}.json",
+                      STILL_ALIVE / "scores-gpt-v2.1-gptjudge" / f"{scores}.json"]
+    sessions = [p for p in sessions if p.name not in {"all_results.json", "analysis.json",
+                                                       "role-dropout-classification.json"}]
+    return sessions, mine, other
+
+
+def expected_means(sessions: list[Path], score_files: list[Path], slug: str, *, by_tone: bool = False
+                   ) -> dict[tuple, tuple[int, float]]:
+    """(model, auditor[, tone]) → (sessions with a value, mean over them), straight from the raw JSON."""
+    where: dict[str, tuple[str, str, str]] = {}
+    for path in sessions:
+        config = json.loads(path.read_text())["config"]
+        where[config["id"]] = (config["target"]["name"], config.get("auditor") or DEFAULT_AUDITOR,
+                               config.get("auditorTone", ""))
+    per_session: dict[str, list[float]] = defaultdict(list)
+    for path in score_files:
+        document = json.loads(path.read_text())
+        for replicate in document["scores"]:
+            if not isinstance(replicate.get("scores"), list):
+                continue  # a failed replicate
+            for record in replicate["scores"]:
+                if not isinstance(record, dict) or record.get("session_id") not in where:
+                    continue
+                value = axis_value(record, slug)
+                if value is not None:
+                    per_session[record["session_id"]].append(value)
+    cells: dict[tuple, list[float]] = defaultdict(list)
+    for session, values in per_session.items():
+        if values:
+            model, auditor, tone = where[session]
+            cells[(model, auditor, tone) if by_tone else (model, auditor)].append(sum(values) / len(values))
+    return {key: (len(v), sum(v) / len(v)) for key, v in cells.items()}
+
+
+def page_means(client, slug: str, judge: Judge, columns: str) -> dict[tuple, tuple[int, float]]:
+    response = client.get(f"/explore/metrics/{slug}/?judge={judge.pk}&columns={columns}")
+    assert response.status_code == 200
+    data = response.context["data"]
+    api = client.get(f"/api/v1/patterns/metrics/{slug}/?judge={judge.pk}&columns={columns}").json()
+    assert json.loads(json.dumps(data)) == api
+    found = {}
+    for row in data["rows"]:
+        for column, cell in zip(data["interviewer_columns"], row["by_interviewer"], strict=True):
+            if cell:
+                key = (row["model"]["name"], column["label"]) + ((column["detail"],) if columns == "each" else ())
+                found[key] = (cell["n"], cell["mean"])
+    return found
+
+
+@pytest.fixture
+def imported(django_db_blocker):
+    if not (STILL_ALIVE / "scores-v2.1").is_dir():
+        pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
+    sessions, mine, other = selection()
+    call_command("import_interviews", *map(str, sessions), verbosity=0)
+    call_command("import_reviews", *map(str, mine), judge=JUDGE, verbosity=0)
+    call_command("import_reviews", *map(str, other), judge=OTHER_JUDGE, verbosity=0)
+    return sessions, mine
+
+
+def test_metric_page_means_for_one_judge_equal_the_raw_files(imported, client):
+    sessions, mine = imported
+    judge = Judge.objects.get(name=JUDGE)
+    checked = 0
+    for slug in slugs():
+        expected = expected_means(sessions, mine, slug)
+        shown = page_means(client, slug, judge, "name")
+        assert set(shown) == set(expected), slug
+        for key, (n, mean) in expected.items():
+            assert shown[key][0] == n, (slug, key)
+            assert shown[key][1] == pytest.approx(mean, rel=1e-12, abs=1e-12), (slug, key)
+            checked += 1
+    assert checked >= len(slugs()) * 3 * 2 - 4  # every model × auditor cell (a metric may lack a few)
+    # the same by interviewer as recorded (auditor × tone), for the headline metrics
+    for slug in ("deprecation-response", "specificity"):
+        expected = expected_means(sessions, mine, slug, by_tone=True)
+        shown = page_means(client, slug, judge, "each")
+        assert {k: v[0] for k, v in shown.items()} == {k: v[0] for k, v in expected.items()}
+        for key, (_, mean) in expected.items():
+            assert shown[key][1] == pytest.approx(mean, rel=1e-12, abs=1e-12)
+
+
+def test_missing_encodings_are_never_zero(imported, client):
+    """Sessions where the judge never reached deprecation are listed as 'not scored', not averaged in as 0."""
+    sessions, mine = imported
+    judge = Judge.objects.get(name=JUDGE)
+    data = client.get(f"/explore/metrics/deprecation-response/?judge={judge.pk}").context["data"]
+    assert data["coverage"]["missing"] > 0
+    missing = client.get(data["coverage"]["drilldown_missing"]).context["data"]
+    assert missing["count"] == data["coverage"]["missing"]
+    assert all(i["consensus"] is None for i in missing["interviews"])
+    reached = sum(n for n, _ in expected_means(sessions, mine, "deprecation-response").values())
+    assert data["overall"]["n"] == reached
