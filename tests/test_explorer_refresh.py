@@ -86,3 +86,41 @@ def test_real_worker_builds_a_release_and_refreshes(celery_worker_process, contr
         time.sleep(0.5)
     assert state is not None and state.finished_at is not None
     assert release.status == DatasetRelease.Status.READY, release.error
+
+
+@pytest.mark.django_db
+def test_a_refresh_killed_mid_way_does_not_block_the_next_one_on_postgresql(small):
+    """The killed worker leaves `running_since` behind, but its advisory lock died with its connection."""
+    from commons import locks
+    from tests.fixtures.db import other_connection
+
+    if not locks.has_advisory_locks():
+        pytest.skip("advisory locks are PostgreSQL's; SQLite keeps the timestamp claim (test above)")
+    key = locks.lock_key(materialize.REFRESH_LOCK)
+    with other_connection() as worker:  # a refresh in another worker process...
+        worker.execute("SELECT pg_advisory_lock(%s)", [key])
+        RefreshState.objects.update_or_create(pk=1, defaults={"running_since": timezone.now()})
+        assert materialize.refresh_aggregates() == materialize.Outcome.BUSY
+    # ...whose process was killed: its connection is gone, the redelivered task goes ahead at once
+    assert materialize.refresh_aggregates() == materialize.Outcome.DONE
+    assert RefreshState.objects.get(pk=1).running_since is None
+
+
+@pytest.mark.django_db
+def test_a_release_left_building_by_a_killed_worker_is_rebuilt_at_once_on_postgresql(small, settings, tmp_path):
+    from commons import locks
+    from commons.explorer import releases
+    from tests.fixtures.db import other_connection
+
+    if not locks.has_advisory_locks():
+        pytest.skip("advisory locks are PostgreSQL's; elsewhere a build is taken over once STALE_BUILD old")
+    settings.MEDIA_ROOT = tmp_path / "media"
+    release = DatasetRelease.objects.create(version="2026.12.0", status=DatasetRelease.Status.BUILDING,
+                                            started_at=timezone.now())
+    with other_connection() as worker:  # the build is running in another worker
+        worker.execute("SELECT pg_advisory_lock(%s)", [locks.lock_key(f"explorer-release-{release.pk}")])
+        assert releases.build_release(release.pk) is None
+        release.refresh_from_db()
+        assert release.status == DatasetRelease.Status.BUILDING
+    built = releases.build_release(release.pk)  # that worker died; the redelivered task builds it
+    assert built is not None and built.status == DatasetRelease.Status.READY

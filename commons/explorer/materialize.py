@@ -3,7 +3,7 @@
 `refresh_aggregates` is what the Celery task runs. It claims the single RefreshState row with a
 conditional UPDATE (so two workers never rebuild at once), does nothing when the inputs
 fingerprint is unchanged, and writes everything in one transaction, so readers see either the old
-numbers or the new ones. Killed mid-way, the transaction rolls back and the claim expires.
+numbers or the new ones. Killed mid-way, the transaction rolls back and the claim is freed (see `_claimed`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from commons import locks
 from commons.explorer import aggregation, conf
 from commons.explorer.models import InterviewConsensus, RefreshState, Scope, Snapshot
 from commons.models import Interview
@@ -212,11 +213,36 @@ def snapshot_payloads() -> dict[str, dict]:
     return payloads
 
 
-def _claim(now) -> bool:
+REFRESH_LOCK = "explorer-refresh"
+
+
+@contextmanager
+def _claimed(now) -> Iterator[bool]:
+    """Hold the single refresh claim while the body runs; yield False if another refresh holds it.
+
+    PostgreSQL: an advisory lock, freed the moment a killed worker's connection closes, so the
+    redelivered task goes ahead at once. Elsewhere: a timestamp claim that goes stale after
+    CLAIM_TIMEOUT. `running_since` is set either way, to show that a refresh is running.
+    """
     RefreshState.objects.get_or_create(pk=1)
+    if locks.has_advisory_locks():
+        with locks.advisory_lock(REFRESH_LOCK) as acquired:
+            if acquired:
+                RefreshState.objects.filter(pk=1).update(running_since=now)
+            try:
+                yield acquired
+            finally:
+                if acquired:
+                    RefreshState.objects.filter(pk=1).update(running_since=None)
+        return
     stale = now - CLAIM_TIMEOUT
-    return bool(RefreshState.objects.filter(pk=1).filter(Q(running_since__isnull=True) | Q(running_since__lt=stale))
-                .update(running_since=now))
+    acquired = bool(RefreshState.objects.filter(pk=1)
+                    .filter(Q(running_since__isnull=True) | Q(running_since__lt=stale)).update(running_since=now))
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            RefreshState.objects.filter(pk=1, running_since=now).update(running_since=None)
 
 
 class Outcome:
@@ -228,9 +254,9 @@ class Outcome:
 def refresh_aggregates(*, force: bool = False) -> str:
     """Rebuild consensus rows and snapshots if their inputs changed (or `force`)."""
     now = timezone.now()
-    if not _claim(now):
-        return Outcome.BUSY
-    try:
+    with _claimed(now) as claimed:
+        if not claimed:
+            return Outcome.BUSY
         started = time.perf_counter()
         public = public_fingerprint()
         inputs = inputs_fingerprint(public)
@@ -252,8 +278,6 @@ def refresh_aggregates(*, force: bool = False) -> str:
                 inputs_fingerprint=inputs, public_fingerprint=public, started_at=now, finished_at=computed_at,
                 duration_seconds=time.perf_counter() - started, consensus_rows=rows)
         return Outcome.DONE
-    finally:
-        RefreshState.objects.filter(pk=1, running_since=now).update(running_since=None)
 
 
 def is_current() -> bool:

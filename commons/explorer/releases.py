@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from commons import locks
 from commons.explorer import aggregation, agreement, conf
 from commons.explorer.models import DatasetRelease, InterviewConsensus, ReleaseFile
 from commons.models import Interview, Licence, Turn, User
@@ -323,10 +324,14 @@ def request_release(*, requested_by: User | None, note: str = "") -> DatasetRele
     return release
 
 
-def _claim(release_id: int) -> bool:
+def _claim(release_id: int, *, locked: bool) -> bool:
+    """Mark a release as building. With an advisory lock held (PostgreSQL) a release left "building"
+    by a killed worker is taken over at once; otherwise only once its build is STALE_BUILD old."""
     now = timezone.now()
-    claimable = Q(status=DatasetRelease.Status.QUEUED) | Q(status=DatasetRelease.Status.BUILDING,
-                                                          started_at__lt=now - STALE_BUILD)
+    claimable = Q(status=DatasetRelease.Status.QUEUED) | Q(status=DatasetRelease.Status.BUILDING)
+    if not locked:
+        claimable = Q(status=DatasetRelease.Status.QUEUED) | Q(status=DatasetRelease.Status.BUILDING,
+                                                              started_at__lt=now - STALE_BUILD)
     return bool(DatasetRelease.objects.filter(claimable, pk=release_id)
                 .update(status=DatasetRelease.Status.BUILDING, started_at=now))
 
@@ -358,7 +363,14 @@ Checksums: SHA256SUMS (sha256sum -c SHA256SUMS). Suggested citation:
 
 def build_release(release_id: int) -> DatasetRelease | None:
     """Build a queued release (idempotent: a release already built or being built is left alone)."""
-    if not _claim(release_id):
+    if not locks.has_advisory_locks():
+        return _build_claimed(release_id, locked=False)
+    with locks.advisory_lock(f"explorer-release-{release_id}") as acquired:
+        return _build_claimed(release_id, locked=True) if acquired else None
+
+
+def _build_claimed(release_id: int, *, locked: bool) -> DatasetRelease | None:
+    if not _claim(release_id, locked=locked):
         return None
     release = DatasetRelease.objects.get(pk=release_id)
     final = release_folder(release)
