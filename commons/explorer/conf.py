@@ -1,4 +1,4 @@
-"""Explorer settings with their defaults; read at call time so tests and deployments can override them.
+"""Explorer settings with their defaults, read at call time (a Django setting wins over the environment).
 
 EXPLORER_MIN_INTERVIEWS   a cell with fewer interviews is marked "few interviews" (default 10)
 EXPLORER_MIN_ALPHA        a cell whose slice has a lower Krippendorff's alpha is marked "low agreement"
@@ -11,24 +11,34 @@ EXPLORER_RELEASES_DIR     where release files are written, relative to MEDIA_ROO
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings
 
 
+def _setting(name: str, default):
+    value = getattr(settings, name, None)
+    if value is None:
+        raw = os.environ.get(name, "").strip()
+        value = raw if raw else default
+    return value
+
+
 def min_interviews() -> int:
-    return int(getattr(settings, "EXPLORER_MIN_INTERVIEWS", 10))
+    return int(_setting("EXPLORER_MIN_INTERVIEWS", 10))
 
 
 def min_alpha() -> float:
-    return float(getattr(settings, "EXPLORER_MIN_ALPHA", 0.667))
+    return float(_setting("EXPLORER_MIN_ALPHA", 0.667))
 
 
 def bootstrap_replicates() -> int:
-    return int(getattr(settings, "EXPLORER_BOOTSTRAP", 1000))
+    return int(_setting("EXPLORER_BOOTSTRAP", 1000))
 
 
 def releases_dir() -> str:
-    return str(getattr(settings, "EXPLORER_RELEASES_DIR", "releases"))
+    return str(_setting("EXPLORER_RELEASES_DIR", "releases"))
 
 
 def public_fingerprint_seconds() -> int:
-    return int(getattr(settings, "EXPLORER_PUBLIC_FINGERPRINT_SECONDS", 5))
+    return int(_setting("EXPLORER_PUBLIC_FINGERPRINT_SECONDS", 5))
