@@ -6,10 +6,13 @@ import json
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 
 from commons.models import ApiToken, ImportJob, Interview, User
+from commons.params import parse_id, require_id
 
 Status = Interview.Status
 Visibility = Interview.Visibility
@@ -74,13 +77,15 @@ def get_own_interview(user: User, pk: int) -> Interview:
 
 
 def filter_interviews(qs: QuerySet[Interview], params: dict) -> QuerySet[Interview]:
-    """Apply the listing filters shared by the HTML list and the API."""
+    """Apply the listing filters shared by the HTML list and the API; a bad value raises BadParameter."""
     if params.get("target_model"):
-        qs = qs.filter(target_model_id=params["target_model"])
+        qs = qs.filter(target_model_id=require_id(params["target_model"], "target_model"))
     if params.get("interviewer"):
-        qs = qs.filter(interviewer_id=params["interviewer"])
+        qs = qs.filter(interviewer_id=require_id(params["interviewer"], "interviewer"))
     if params.get("study"):
-        qs = qs.filter(study_id=params["study"])
+        study = params["study"]
+        # the API names studies by slug, the HTML list by id: accept either
+        qs = qs.filter(study_id=parse_id(study)) if parse_id(study) else qs.filter(study__slug=study)
     if params.get("status"):
         qs = qs.filter(status=params["status"])
     if params.get("source_format"):
@@ -93,9 +98,12 @@ def filter_interviews(qs: QuerySet[Interview], params: dict) -> QuerySet[Intervi
             qs = qs.filter(topics__icontains=json.dumps(params["topic"]))
     if params.get("q"):
         qs = qs.filter(Q(title__icontains=params["q"]) | Q(target_model__name__icontains=params["q"]))
-    for key, value in params.items():
-        if key.startswith("condition.") and value:
-            qs = qs.filter(**{f"conditions__{key.removeprefix('condition.')}": value})
+    conditions = [(key.removeprefix("condition."), value) for key, value in params.items()
+                  if key.startswith("condition.") and value]
+    for number, (factor, level) in enumerate(conditions):
+        # A key transform, not a `conditions__<factor>` lookup: the factor name is user text.
+        qs = qs.alias(**{f"condition_{number}": Cast(KeyTextTransform(factor, "conditions"), TextField())})
+        qs = qs.filter(**{f"condition_{number}": level})
     return qs
 
 

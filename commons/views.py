@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from commons import selectors, services
 from commons.forms import ApiTokenForm, BulkImportForm, InterviewSubmitForm, WithdrawForm
 from commons.models import ApiToken, Interview, Interviewer, Study, TargetModel, User
+from commons.params import BadParameter, parse_id
 from commons.transcripts import FORMATS
 from commons.transcripts.types import ROOT, InterviewerInfo
 
@@ -32,7 +33,11 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def interview_list(request: HttpRequest) -> HttpResponse:
-    qs = selectors.filter_interviews(selectors.listed_interviews(request.user), request.GET)
+    error, status = None, 200
+    try:
+        qs = selectors.filter_interviews(selectors.listed_interviews(request.user), request.GET)
+    except BadParameter as err:
+        error, status, qs = err, 400, Interview.objects.none()
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -43,8 +48,9 @@ def interview_list(request: HttpRequest) -> HttpResponse:
         "interviewers": Interviewer.objects.all(),
         "studies": Study.objects.all(),
         "filters": request.GET,
+        "error": error,
     }
-    return render(request, "interviews/list.html", context)
+    return render(request, "interviews/list.html", context, status=status)
 
 
 def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -266,7 +272,7 @@ def curation_users(request: HttpRequest) -> HttpResponse:
     if not request.user.is_curator:
         return HttpResponseForbidden("Curators only.")
     if request.method == "POST":
-        target = get_object_or_404(User, pk=request.POST.get("user"))
+        target = get_object_or_404(User, pk=parse_id(request.POST.get("user", "")) or 0)
         try:
             services.set_role(user=target, role=request.POST.get("role", ""),
                               granted=request.POST.get("grant") == "1", actor=request.user)

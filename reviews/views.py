@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from commons.models import Interview, Study
+from commons.params import parse_id
 from commons.selectors import get_viewable_interview
 from commons.services import ServiceError
 from reviews import conf, selectors, services
@@ -307,7 +308,7 @@ def metric_detail(request: HttpRequest, slug: str) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect(f"{reverse('account_login')}?next={request.path}")
         comment_form = CommentForm(request.POST)
-        version = get_object_or_404(MetricVersion, metric=metric, pk=request.POST.get("version"))
+        version = get_object_or_404(MetricVersion, metric=metric, pk=parse_id(request.POST.get("version", "")) or 0)
         if comment_form.is_valid():
             try:
                 services.comment_on_version(author=request.user, version=version, body=comment_form.cleaned_data["body"])

@@ -77,6 +77,11 @@ def test_draft_allows_partial_scores_and_cannot_judge_is_missing_not_zero(review
     ("recognition-spontaneous", 1.5, "scores.recognition-spontaneous"),
     ("no-such-metric", 1, "scores.no-such-metric"),
     ("deprecation-response@2", 1, "scores.deprecation-response@2"),
+    ("deprecation-response", "1e1000000", "scores.deprecation-response"),  # overflows decimal arithmetic
+    ("deprecation-response", "1e-1000000", "scores.deprecation-response"),
+    pytest.param("deprecation-response", "1" * 5000, "scores.deprecation-response", id="5000-digit-text"),
+    pytest.param("deprecation-response", 10**5000, "scores.deprecation-response", id="5000-digit-int"),
+    ("deprecation-response", "NaN", "scores.deprecation-response"),
 ])
 def test_bad_values_name_the_field_and_write_nothing(reviewer, claimed, key, value, field):
     scores = full_scores(claimed)
@@ -84,6 +89,7 @@ def test_bad_values_name_the_field_and_write_nothing(reviewer, claimed, key, val
     with pytest.raises(ServiceError) as err:
         services.submit_review(reviewer=reviewer, interview=claimed, content=services.ReviewContent(scores=scores))
     assert err.value.field == field
+    assert len(err.value.message) < 300  # names the problem without echoing a huge value back
     assert not Review.objects.exists() and not Score.objects.exists()
 
 

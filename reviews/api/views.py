@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commons.models import Interview, Study
+from commons.params import parse_id, require_id
 from commons.selectors import get_viewable_interview
 from reviews import conf, selectors, services
 from reviews.api.serializers import (
@@ -354,10 +355,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         qs = selectors.visible_reviews(self.request.user).order_by("interview_id", "kind", "id")
         params = self.request.query_params
         if params.get("interview"):
-            try:
-                qs = qs.filter(interview_id=int(params["interview"]))
-            except ValueError:
-                qs = qs.none()
+            qs = qs.filter(interview_id=require_id(params["interview"], "interview"))
         if params.get("kind") in {"human", "judge"}:
             qs = qs.filter(kind=params["kind"])
         if params.get("judge"):
@@ -365,7 +363,10 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return qs
 
     def get_object(self):
-        return selectors.get_visible_review(self.request.user, int(self.kwargs["pk"]))
+        review_id = parse_id(self.kwargs["pk"])
+        if review_id is None:
+            raise NotFound("No such review.")
+        return selectors.get_visible_review(self.request.user, review_id)
 
     @extend_schema(parameters=[OpenApiParameter("interview", int), OpenApiParameter("kind", str, enum=["human", "judge"]),
                                OpenApiParameter("judge", str)])

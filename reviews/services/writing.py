@@ -31,6 +31,7 @@ CANNOT_JUDGE = "cannot-judge"
 MAX_CRITIQUE = 20000
 MAX_EVIDENCE = 100
 MAX_QUOTE = 5000
+MAX_NUMBER_CHARS = 40  # a score is a short decimal; longer text is not a score (and huge exponents overflow)
 
 METHOD_FLAGS: dict[str, str] = {
     "leading-question": "Leading questions",
@@ -88,15 +89,25 @@ def check_value(version: MetricVersion, raw: Any, field: str) -> CheckedScore:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
         raise ServiceError(f"{version.name} takes a number.", field)
     try:
-        number = Decimal(str(raw).strip())
+        text = str(raw).strip()
+    except ValueError:  # an integer too long to print
+        text = ""
+    if not text or len(text) > MAX_NUMBER_CHARS:
+        raise ServiceError(f"{version.name} takes a number of at most {MAX_NUMBER_CHARS} characters, "
+                           f"within {version.describe_scale()}.", field)
+    try:
+        number = Decimal(text)
     except (InvalidOperation, ValueError):
-        raise ServiceError(f"“{raw}” is not a number; {version.name} takes {version.describe_scale()}.", field) from None
+        raise ServiceError(f"“{text}” is not a number; {version.name} takes {version.describe_scale()}.", field) from None
     if not number.is_finite():
         raise ServiceError(f"{version.name} takes a finite number.", field)
-    if number < version.minimum or number > version.maximum:
-        raise ServiceError(f"{number.normalize():f} is outside {version.name}'s range {version.describe_scale()}.", field)
-    if not on_grid(number, version.minimum, version.step):
-        raise ServiceError(f"{number.normalize():f} is not on {version.name}'s scale ({version.describe_scale()}).", field)
+    try:
+        if number < version.minimum or number > version.maximum:
+            raise ServiceError(f"{text} is outside {version.name}'s range {version.describe_scale()}.", field)
+        if not on_grid(number, version.minimum, version.step):
+            raise ServiceError(f"{text} is not on {version.name}'s scale ({version.describe_scale()}).", field)
+    except ArithmeticError:  # an exponent beyond what decimal arithmetic handles
+        raise ServiceError(f"{text} is outside {version.name}'s range {version.describe_scale()}.", field) from None
     return CheckedScore(version, float(number), "")
 
 

@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from commons.params import parse_id
 from reviews.reliability import selectors
 from reviews.reliability.api.serializers import (
     AgreementResultSerializer,
@@ -52,7 +53,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
             errors["slice_type"] = [f"Choose one of: {', '.join(SliceType.values)}."]
         if params.get("audience") and params["audience"] not in Audience.values:
             errors["audience"] = [f"Choose one of: {', '.join(Audience.values)}."]
-        if params.get("metric_version") and not params["metric_version"].isdigit():
+        if params.get("metric_version") and parse_id(params["metric_version"]) is None:
             errors["metric_version"] = ["Give a metric version id (a whole number)."]
         if errors:
             raise ValidationError(errors)
