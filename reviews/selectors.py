@@ -223,6 +223,14 @@ def slot_summary(interview: Interview) -> dict:
     return {"slots": slots, "now": now, "target": target_reviews_for(interview)}
 
 
+def slot_summary_for(user: User, interview: Interview) -> dict:
+    """`slot_summary`, unless the curator is themselves still reviewing the interview: then how many
+    places are filled would reveal others' progress, so the places are not listed."""
+    if blind_interviews(user).filter(pk=interview.pk).exists():
+        return {"slots": [], "now": timezone.now(), "target": target_reviews_for(interview), "blind_to_places": True}
+    return slot_summary(interview)
+
+
 # --- reviews and the blind rule -------------------------------------------------------------
 
 
@@ -236,6 +244,19 @@ def has_submitted_review(user: User | AnonymousUser | None, interview: Interview
     if not _is_user(user):
         return False
     return Review.objects.filter(interview=interview, reviewer=user, status=Review.Status.SUBMITTED).exists()
+
+
+def blind_interviews(user: User | AnonymousUser | None) -> QuerySet[Interview]:
+    """Interviews this user is reviewing and has not submitted yet (a place held, or a draft), while the
+    interview is not reviewed. Whatever other roles they hold (curator), pages and lists that would show
+    other reviewers' work on these interviews must leave them out for this user."""
+    if not _is_user(user):
+        return Interview.objects.none()
+    holding = Q(review_slots__reviewer=user, review_slots__review__isnull=True) | Q(
+        reviews__reviewer=user, reviews__status=Review.Status.DRAFT)
+    submitted = Review.objects.filter(reviewer=user, status=Review.Status.SUBMITTED).values("interview")
+    return (Interview.objects.exclude(status=Status.REVIEWED).filter(holding)
+            .exclude(pk__in=submitted).distinct())
 
 
 def can_see_reviews(user: User | AnonymousUser | None, interview: Interview) -> bool:

@@ -470,7 +470,7 @@ def curate_interview(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Reviewer assigned.")
             return redirect("reviews:curate_interview", pk=interview.pk)
     return render(request, "reviews/curate_interview.html", {
-        "interview": interview, "form": form, **selectors.slot_summary(interview),
+        "interview": interview, "form": form, **selectors.slot_summary_for(request.user, interview),
         "rubric": selectors.rubric_for(interview)}, status=400 if form.errors else 200)
 
 

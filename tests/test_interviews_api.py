@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -221,5 +222,14 @@ def test_scores_inside_an_upload_stay_blind_until_reviewed(contributor, outsider
     interview = services.create_interview(contributor=contributor, parsed=parsed, target_model=target, interviewer=None)
     assert api_client_for(contributor).get(f"/api/v1/interviews/{interview.pk}/").json()["source_scores"]
     assert api_client_for(outsider).get(f"/api/v1/interviews/{interview.pk}/").json()["source_scores"] == {}
+    # the original upload holds the same scores, so it is closed too (the parsed turns stay readable)
+    original = f"/interviews/{interview.pk}/original/"
+    outsider_web, contributor_web = Client(), Client()
+    outsider_web.force_login(outsider)
+    contributor_web.force_login(contributor)
+    assert outsider_web.get(original).status_code == 403
+    assert b"original upload available once reviews are public" in outsider_web.get(f"/interviews/{interview.pk}/").content
+    assert contributor_web.get(original).content.decode() == interview.original
     Interview.objects.filter(pk=interview.pk).update(status=Interview.Status.REVIEWED)
     assert api_client_for(outsider).get(f"/api/v1/interviews/{interview.pk}/").json()["source_scores"]
+    assert outsider_web.get(original).status_code == 200

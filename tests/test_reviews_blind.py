@@ -179,3 +179,34 @@ def test_outsider_gets_404_for_a_private_interviews_reviews(make_user, make_inte
         assert api.get(path).status_code == 404
     assert api.put(f"/api/v1/interviews/{private.pk}/review/", {}, format="json").status_code == 404
     assert api.post(f"/api/v1/interviews/{private.pk}/review/submit/", {}, format="json").status_code == 404
+
+
+def test_a_curator_who_is_reviewing_stays_blind_on_curator_pages(world, make_user):
+    """Roles are independent: a curator holding a review place must not read the others there."""
+    from django.utils import timezone
+
+    from reviews.reliability.models import UnitDisagreement
+
+    b = world["b"]  # holds a place with a draft, has not submitted
+    b.is_curator = True
+    b.save(update_fields=["is_curator"])
+    interview = world["interview"]
+    version = world["review_a"].current_revision.scores.first().metric_version
+    UnitDisagreement.objects.create(metric_version=version, interview=interview, n_values=2, values=[0.3, 4.9],
+                                    mean_pairwise_difference=4.6, relative_disagreement=9.0, value_range=4.6,
+                                    value_std=2.3, computed_at=timezone.now())
+    plain_curator = client_for(make_user("plain-curator@example.org", is_curator=True))
+    assert "4.9" in plain_curator.get("/agreement/adjudication/").content.decode()
+    assert "submitted" in plain_curator.get(f"/curation/interviews/{interview.pk}/review/").content.decode()
+
+    as_b = client_for(b)
+    adjudication = as_b.get("/agreement/adjudication/").content.decode()
+    assert "4.9" not in adjudication
+    assert f"/interviews/{interview.pk}/" not in adjudication
+    places = as_b.get(f"/curation/interviews/{interview.pk}/review/")
+    assert places.status_code == 200
+    assert "submitted" not in places.content.decode() and "stay blind to you" in places.content.decode()
+    assert_blind(bodies(as_b, client_for(b), world), world)
+
+    services.submit_review(reviewer=b, interview=interview, content=content(interview))
+    assert "4.9" in as_b.get("/agreement/adjudication/").content.decode()

@@ -20,7 +20,7 @@ from reviews.models import Judge, MetricVersion, Review, Score
 from reviews.reliability import conf
 from reviews.reliability.models import AgreementResult, Audience, SliceType, UnitDisagreement
 from reviews.reliability.slicing import Labels, RatingRow, Scale, UnitInfo
-from reviews.selectors import can_see_reviews
+from reviews.selectors import blind_interviews, can_see_reviews
 
 NUMERIC_SCALES = ("interval", "ratio")
 
@@ -193,8 +193,10 @@ def adjudication_queue(user: User, *, metric: str | None = None) -> QuerySet[Uni
     """Units whose reviewers disagree beyond the threshold, worst first. Curators only (callers check)."""
     if not _is_curator(user):
         return UnitDisagreement.objects.none()
+    # A curator who is also reviewing an interview stays blind to it until their own review is in.
     qs = (UnitDisagreement.objects.filter(relative_disagreement__gt=conf.flag_threshold(),
                                           interview__in=Interview.objects.exclude(status=Interview.Status.WITHDRAWN))
+          .exclude(interview__in=blind_interviews(user).values("pk"))
           .select_related("metric_version__metric", "interview__target_model")
           .order_by("-relative_disagreement", "interview_id", "metric_version_id"))
     if metric:
