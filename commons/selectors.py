@@ -98,13 +98,18 @@ def filter_interviews(qs: QuerySet[Interview], params: dict) -> QuerySet[Intervi
             qs = qs.filter(topics__icontains=json.dumps(params["topic"]))
     if params.get("q"):
         qs = qs.filter(Q(title__icontains=params["q"]) | Q(target_model__name__icontains=params["q"]))
-    conditions = [(key.removeprefix("condition."), value) for key, value in params.items()
-                  if key.startswith("condition.") and value]
-    for number, (factor, level) in enumerate(conditions):
-        # A key transform, not a `conditions__<factor>` lookup: the factor name is user text.
-        qs = qs.alias(**{f"condition_{number}": Cast(KeyTextTransform(factor, "conditions"), TextField())})
-        qs = qs.filter(**{f"condition_{number}": level})
+    for key, value in params.items():
+        if key.startswith("condition.") and value:
+            qs = filter_condition(qs, key.removeprefix("condition."), [value])
     return qs
+
+
+def filter_condition(qs: QuerySet, factor: str, levels: list[str], *, json_field: str = "conditions") -> QuerySet:
+    """Rows whose condition `factor` is one of `levels`. A key transform, not a `conditions__<factor>`
+    lookup, because the factor name is user text: "isnull" or "a__b" must name a key, not a lookup."""
+    name = f"condition_{len(qs.query.annotations)}"
+    qs = qs.alias(**{name: Cast(KeyTextTransform(factor, json_field), TextField())})
+    return qs.filter(**{f"{name}__in": list(levels)})
 
 
 def active_tokens(user: User) -> QuerySet[ApiToken]:

@@ -189,6 +189,21 @@ def test_bad_filters_are_400_with_field_errors(world, client):
     assert client.get("/explore/metrics/aversion/?version=7").status_code == 404
 
 
+@pytest.mark.parametrize("factor", ["isnull", "contains", "contained_by", "exact", "gt", "has_key", "regex"])
+def test_factor_names_that_are_lookup_words_name_a_factor(world, client, factor):
+    """A factor called like a Django lookup still names a key (matching nothing here), never a lookup or a 500."""
+    paths = [f"{OVERVIEW}?cond.{factor}=1", f"{API_OVERVIEW}?cond.{factor}=1",
+             f"/explore/metrics/aversion/?cond.{factor}=1", f"/api/v1/patterns/metrics/aversion/?cond.{factor}=1",
+             f"/explore/interviews/?metric_version={world.M.pk}&at.cond.{factor}=1",
+             f"/api/v1/patterns/interviews/?metric_version={world.M.pk}&at.cond.{factor}=1"]
+    for path in paths:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+    drill = client.get(f"/api/v1/patterns/interviews/?metric_version={world.M.pk}&at.cond.{factor}=1").json()
+    assert drill["count"] == 0
+    assert client.get(f"{API_OVERVIEW}?cond.{factor}=1").json()["rows"] == []
+
+
 def test_visibility_nothing_hidden_is_counted_drilled_or_listed(world, client):
     hidden_ids = {h.pk for h in world.hidden}
     data = overview()

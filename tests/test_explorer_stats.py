@@ -73,6 +73,17 @@ def test_degenerate_cells():
     assert values.tolist() == [1.0] and counts.tolist() == [2]
 
 
+@pytest.mark.parametrize("values", [
+    [3.6999999999999997, 3.7000000000000006],  # float noise from SQL averages (seen on the real corpus)
+    [1e6 + 0.1, 1e6 + 0.1000000001],
+    [0.30000000000000004, 0.3, 0.30000000000000004],
+])
+def test_values_apart_only_by_rounding_keep_their_whiskers(values):
+    stats = summarize(values, [1] * len(values), seed=3)
+    assert stats.minimum <= stats.whisker_low <= stats.whisker_high <= stats.maximum
+    assert stats.mean == pytest.approx(np.mean(values))
+
+
 def test_ranks():
     assert rank_descending([2.0, None, 3.5, 2.0, 1.0]) == [2, None, 1, 2, 4]
     assert rank_descending([]) == []

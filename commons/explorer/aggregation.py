@@ -62,7 +62,7 @@ def filtered_interviews(filters: Filters) -> QuerySet[Interview]:
     if filters.interviewers:
         qs = qs.filter(interviewer_id__in=filters.interviewers)
     for factor, levels in filters.conditions:
-        qs = qs.filter(**{f"conditions__{factor}__in": list(levels)})
+        qs = commons_selectors.filter_condition(qs, factor, list(levels))
     if filters.topic:
         # SQLite has no JSON containment; matching the quoted item in the JSON text is equivalent there.
         if connection.vendor == "postgresql":
@@ -186,7 +186,7 @@ class MaterializedSource:
                 match |= Q(interviewer_id__isnull=True)
             qs = qs.filter(match)
         for factor, level in cell.conditions:
-            qs = qs.filter(**{f"interview__conditions__{factor}": level})
+            qs = commons_selectors.filter_condition(qs, factor, [level], json_field="interview__conditions")
         total = qs.count()
         page = qs.order_by(F("value").desc(nulls_last=True), "interview_id")[offset:offset + limit]
         return total, [DrillRow(r.interview_id, r.value, r.raters, r.assessed_by) for r in page]

@@ -125,7 +125,12 @@ def summarize(values: npt.ArrayLike, counts: npt.ArrayLike, *, seed: int,
     mean = float(np.dot(values, counts) / n)
     q1, median, q3 = _quantiles(values, counts, n, (0.25, 0.5, 0.75))
     iqr = q3 - q1
-    inside = values[(values >= q1 - 1.5 * iqr) & (values <= q3 + 1.5 * iqr)]
+    # Tukey fences, widened by a rounding tolerance: values that differ only by float noise (means
+    # computed in SQL, e.g. 3.6999999999999997 and 3.7000000000000006) can otherwise both fall outside.
+    slack = 1e-9 * max(1.0, float(np.abs(values).max()))
+    inside = values[(values >= q1 - 1.5 * iqr - slack) & (values <= q3 + 1.5 * iqr + slack)]
+    if inside.size == 0:
+        inside = values
     sd = float(np.sqrt(np.dot(counts, (values - mean) ** 2) / (n - 1))) if n > 1 else None
     ci_low = ci_high = None
     if n > 1:
