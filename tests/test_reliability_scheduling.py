@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from test_reliability_factories import World, world  # noqa: F401
 
-from commons.models import AuditEvent
+from commons.models import AuditEvent, Interview
 from reviews.models import Judge
 from reviews.reliability import services, tasks
 from reviews.reliability.models import AgreementResult, RecomputeRequest
@@ -175,3 +175,23 @@ def test_the_command_recomputes_everything_with_progress(world: World) -> None:
     out = StringIO()
     call_command("agreement_table", stdout=out)
     assert out.getvalue().startswith("| Metric |")
+
+
+@pytest.mark.parametrize("change", [{"visibility": Interview.Visibility.PRIVATE}, {"status": Interview.Status.DRAFT},
+                                    {"visibility": Interview.Visibility.RESEARCHERS}])
+def test_an_interview_leaving_the_public_set_by_any_path_leaves_public_agreement(
+        world: World, change, django_capture_on_commit_callbacks) -> None:
+    """Not only the withdraw service: a curator changing status or visibility in the admin, say."""
+    interviews = [world.interview() for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True):
+        for interview, values in zip(interviews, [(3, 4, 8), (1, 2, 2), (6, 6, 7)], strict=True):
+            for i, value in enumerate(values):
+                services.schedule_recompute_for_review(world.review(i, interview, {"warmth": value}))
+    public = dict(metric_version=world.interval, audience="public", slice_type="all")
+    assert AgreementResult.objects.get(**public).n_units == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        hidden = Interview.objects.get(pk=interviews[0].pk)
+        for field_name, value in change.items():
+            setattr(hidden, field_name, value)
+        hidden.save()  # what the admin does: a full save, no service involved
+    assert AgreementResult.objects.get(**public).n_units == 2

@@ -8,3 +8,6 @@ class ReliabilityConfig(AppConfig):
     name = "reviews.reliability"
     label = "reliability"
     verbose_name = "Reviewer agreement"
+
+    def ready(self) -> None:
+        from reviews.reliability import signals  # noqa: F401  (connects the receivers)
