@@ -429,6 +429,11 @@ def test_agreement_from_the_agreement_job_marks_cells(world, client):
     assert page["metrics"][0]["all"]["alpha"] == 0.5  # the public result, never the internal one
     assert page["metrics"][0]["human"]["alpha"] == 0.9
     assert 'is-few' in client.get(OVERVIEW).content.decode()
+    assert page["filters_not_applied"] == []
+    by_topic = client.get("/explore/agreement/?topic=memory&from=2025-01-01")
+    assert by_topic.context["data"]["filters_not_applied"] == ["topic", "from/to dates"]
+    assert "Not filtered by topic, from/to dates" in by_topic.content.decode()
+    assert client.get("/api/v1/patterns/agreement/?topic=memory").json()["filters_not_applied"] == ["topic"]
 
 
 def test_nominal_metric_shows_category_shares_not_means(world, client):

@@ -455,7 +455,12 @@ def agreement(filters: Filters) -> dict[str, Any]:
                         "human": headline[(agreement_store.REVIEWER_KIND, "human")],
                         "judge": headline[(agreement_store.REVIEWER_KIND, "judge")],
                         "human_judge": headline[(agreement_store.HUMAN_JUDGE, "")]})
-    return {"filters": filters.as_dict(), "thresholds": {"min_alpha": conf.min_alpha()}, "metrics": metrics}
+    # Alpha is stored per slice, not per arbitrary filter: say which filters these numbers do not reflect.
+    not_applied = [name for name, active in [("topic", bool(filters.topic)),
+                                             ("from/to dates", bool(filters.date_from or filters.date_to)),
+                                             ("reviewer", bool(filters.reviewer))] if active]
+    return {"filters": filters.as_dict(), "thresholds": {"min_alpha": conf.min_alpha()}, "metrics": metrics,
+            "filters_not_applied": not_applied}
 
 
 # ---------------------------------------------------------------------------------------------- drill-down
