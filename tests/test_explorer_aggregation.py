@@ -430,6 +430,11 @@ def test_agreement_from_the_agreement_job_marks_cells(world, client):
     assert page["metrics"][0]["human"]["alpha"] == 0.9
     assert 'is-few' in client.get(OVERVIEW).content.decode()
     assert page["filters_not_applied"] == []
+    human_bar = page["metrics"][0]["drilldown"]["human"]  # every agreement bar leads to its interviews
+    assert "raters=human" in human_bar and f"metric_version={world.M.pk}" in human_bar
+    assert client.get(human_bar).status_code == 200
+    chart = client.get("/explore/agreement/").context["chart"]
+    assert all(point["url"] for series in chart["series"] for point in series["points"] if point)
     by_topic = client.get("/explore/agreement/?topic=memory&from=2025-01-01")
     assert by_topic.context["data"]["filters_not_applied"] == ["topic", "from/to dates"]
     assert "Not filtered by topic, from/to dates" in by_topic.content.decode()

@@ -77,7 +77,7 @@ def agreement(data: dict, threshold: float) -> dict[str, Any]:
             r = m[key]
             points.append(None if not r or r["alpha"] is None else
                           {"mean": r["alpha"], "lo": r["ci_low"], "hi": r["ci_high"], "n": r["units"],
-                           "flagged": r["alpha"] < threshold, "flags": [], "url": None})
+                           "flagged": r["alpha"] < threshold, "flags": [], "url": m["drilldown"][key]})
         if any(points):
             series.append({"label": label, "points": points})
     return {"axis": {"min": None, "max": 1, "labels": []}, "categories": categories, "series": series,

@@ -8,6 +8,8 @@ for a few minutes under a key that changes whenever the inputs do).
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 from collections.abc import Callable
 from typing import Any
@@ -450,7 +452,12 @@ def agreement(filters: Filters) -> dict[str, Any]:
         headline = {t: next((r for r in rows if (r["slice_type"], r["slice_value"]) == t), None)
                     for t in [(agreement_store.ALL, ""), (agreement_store.REVIEWER_KIND, "human"),
                               (agreement_store.REVIEWER_KIND, "judge"), (agreement_store.HUMAN_JUDGE, "")]}
-        metrics.append({"metric": metric_info(version), "slices": rows,
+        # Each bar drills down to the interviews whose reviews it counts (the reviewer kind it is about).
+        one_rater = filters.judge is not None or filters.reviewer is not None  # already one kind
+        drill = {"all": drilldown_url(filters, pk), "human_judge": drilldown_url(filters, pk),
+                 "human": drilldown_url(filters if one_rater else dataclasses.replace(filters, raters=Scope.HUMAN), pk),
+                 "judge": drilldown_url(filters if one_rater else dataclasses.replace(filters, raters=Scope.JUDGE), pk)}
+        metrics.append({"metric": metric_info(version), "slices": rows, "drilldown": drill,
                         "all": headline[(agreement_store.ALL, "")],
                         "human": headline[(agreement_store.REVIEWER_KIND, "human")],
                         "judge": headline[(agreement_store.REVIEWER_KIND, "judge")],
