@@ -121,7 +121,20 @@ def test_overview_cells_mean_ci_n_and_models_in_release_order(world):
     b = overview_cell(data, world.M.pk, world.B.pk)
     assert b["n"] == 1 and b["mean"] == pytest.approx(5) and b["ci_low"] is None
     assert "few" in b["flags"] and "one_interviewer" in b["flags"] and "no_agreement" in b["flags"]
+    assert a["interviewer_names"] == 2
     assert set(a["flags"]) == {"few", "no_agreement"}
+
+
+def test_one_interviewer_means_one_name_whatever_its_stances(world):
+    """Still Alive records each auditor × tone as its own interviewer row; the mark counts auditors."""
+    extra = world.c.interview(world.A, world.I2, conditions={"tone": "cold"}, title="a4")
+    world.c.human(extra, world.r1, {world.M: 4})
+    data = overview(f"interviewer={world.I1.pk}&interviewer={world.I2.pk}")
+    a = overview_cell(data, world.M.pk, world.A.pk)
+    assert a["interviewers"] == 2 and a["interviewer_names"] == 1  # "Auditor X", warm and cold
+    assert "one_interviewer" in a["flags"]
+    both = overview_cell(overview(), world.M.pk, world.A.pk)
+    assert both["interviewer_names"] == 2 and "one_interviewer" not in both["flags"]
 
 
 @pytest.mark.parametrize(("query", "expected_a", "expected_b"), [

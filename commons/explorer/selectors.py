@@ -78,6 +78,15 @@ def _model_info(ids: set[int]) -> list[dict[str, Any]]:
             for m in ordered]
 
 
+def _interviewer_names() -> dict[int, str]:
+    """Interviewer id → name, cached briefly (the table is small and read for every cell)."""
+    names = cache.get("explorer:interviewer-names")
+    if names is None:
+        names = dict(Interviewer.objects.values_list("pk", "name"))
+        cache.set("explorer:interviewer-names", names, 60)
+    return names
+
+
 def _interviewer_info(ids: set[int]) -> list[dict[str, Any]]:
     found = {i.pk: i for i in Interviewer.objects.filter(pk__in=ids - {NO_INTERVIEWER})}
     out = [{"id": pk, "name": found[pk].name, "stance": found[pk].stance, "kind": found[pk].kind,
@@ -114,7 +123,7 @@ def _flags(cell: dict[str, Any], alpha: dict[str, Any] | None, *, check_intervie
         flags.append("no_agreement")
     elif alpha["alpha"] < conf.min_alpha():
         flags.append("low_agreement")
-    if check_interviewers and cell.get("interviewers") == 1:
+    if check_interviewers and cell.get("interviewer_names", cell.get("interviewers")) == 1:
         flags.append("one_interviewer")
     return flags
 
@@ -139,6 +148,9 @@ def _decorate(cell: dict[str, Any] | None, *, filters: Filters, agreement: dict,
     if cell is None or not cell.get("n"):
         return None
     cell = dict(cell)
+    # One interviewer is one name: Still Alive records each auditor × tone as its own interviewer row.
+    names = _interviewer_names()
+    cell["interviewer_names"] = len({names.get(i, i) for i in cell.get("interviewer_ids", [])})
     alpha = _cell_alpha(filters, agreement, version_id, model_id)
     cell["alpha"] = alpha
     cell["flags"] = _flags(cell, alpha, check_interviewers=check_interviewers)
