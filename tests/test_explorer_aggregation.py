@@ -197,6 +197,9 @@ def test_bad_filters_are_400_with_field_errors(world, client):
     api = client.get(f"{API_OVERVIEW}?study=abc&judge=1&reviewer=2")
     assert api.status_code == 400
     assert set(api.json()) == {"study", "reviewer"}
+    unknown = client.get(f"{API_OVERVIEW}?study=99999&interviewer=99998&judge=99997")
+    assert unknown.status_code == 400 and set(unknown.json()) == {"study", "interviewer", "judge"}
+    assert "There is no interviewer 99998." in unknown.json()["interviewer"]
     assert client.get("/api/v1/patterns/interviews/").status_code == 400  # which metric version?
     assert client.get("/explore/metrics/no-such-metric/").status_code == 404
     assert client.get("/explore/metrics/aversion/?version=7").status_code == 404

@@ -116,6 +116,26 @@ def _date(raw: str) -> date | None:
         return None
 
 
+def _known(study: int | None, interviewers: list[int], judge: int | None, error) -> tuple:
+    """Ids that name nothing are an error, not an empty view that looks like a finding. (Reviewer ids
+    are not checked: saying which ids are reviewers would list people.)"""
+    from commons.models import Interviewer, Study
+    from reviews.models import Judge
+
+    if study is not None and not Study.objects.filter(pk=study).exists():
+        error("study", f"There is no study {study}.")
+        study = None
+    if interviewers:
+        found = set(Interviewer.objects.filter(pk__in=interviewers).values_list("pk", flat=True))
+        for missing in sorted(set(interviewers) - found):
+            error("interviewer", f"There is no interviewer {missing}.")
+        interviewers = [i for i in interviewers if i in found]
+    if judge is not None and not Judge.objects.filter(pk=judge).exists():
+        error("judge", f"There is no judge {judge}.")
+        judge = None
+    return study, interviewers, judge
+
+
 def parse_filters(query: QueryDict) -> ParsedFilters:
     """Filters from a query string; bad values are reported per parameter (and left out), never raised."""
     errors: dict[str, list[str]] = {}
@@ -192,6 +212,7 @@ def parse_filters(query: QueryDict) -> ParsedFilters:
     if date_from and date_to and date_from > date_to:
         error("to", "The end date is before the start date.")
         date_to = None
+    study, interviewers, judge = _known(study, interviewers, judge, error)
     filters = Filters(
         study=study, interviewers=tuple(sorted(interviewers)),
         conditions=tuple((factor, tuple(sorted(levels))) for factor, levels in sorted(conditions.items()) if levels),
