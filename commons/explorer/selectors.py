@@ -9,6 +9,7 @@ for a few minutes under a key that changes whenever the inputs do).
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import json
 from collections.abc import Callable
@@ -79,12 +80,8 @@ def _model_info(ids: set[int]) -> list[dict[str, Any]]:
 
 
 def _interviewer_names() -> dict[int, str]:
-    """Interviewer id → name, cached briefly (the table is small and read for every cell)."""
-    names = cache.get("explorer:interviewer-names")
-    if names is None:
-        names = dict(Interviewer.objects.values_list("pk", "name"))
-        cache.set("explorer:interviewer-names", names, 60)
-    return names
+    """Interviewer id → name (read once per page: the table is small, and every cell needs it)."""
+    return dict(Interviewer.objects.values_list("pk", "name"))
 
 
 def _interviewer_info(ids: set[int]) -> list[dict[str, Any]]:
@@ -143,13 +140,13 @@ def _cell_alpha(filters: Filters, agreement: dict, version_id: int, model_id: in
     return agreement_store.lookup(agreement, version_id, *candidates, (agreement_store.ALL, ""))
 
 
-def _decorate(cell: dict[str, Any] | None, *, filters: Filters, agreement: dict, version_id: int,
+def _decorate(cell: dict[str, Any] | None, *, filters: Filters, agreement: dict, names: dict[int, str],
+              version_id: int,
               model_id: int | None, drill: dict[str, Any], check_interviewers: bool = True) -> dict[str, Any] | None:
     if cell is None or not cell.get("n"):
         return None
     cell = dict(cell)
     # One interviewer is one name: Still Alive records each auditor × tone as its own interviewer row.
-    names = _interviewer_names()
     cell["interviewer_names"] = len({names.get(i, i) for i in cell.get("interviewer_ids", [])})
     alpha = _cell_alpha(filters, agreement, version_id, model_id)
     cell["alpha"] = alpha
@@ -191,12 +188,13 @@ def overview(filters: Filters) -> dict[str, Any]:
     versions = _versions(raw["metric_versions"])
     models = _model_info(set(raw["models"]))
     agreement = agreement_store.index(v.pk for v in versions)
+    decorate = functools.partial(_decorate, filters=filters, agreement=agreement, names=_interviewer_names())
     rows = []
     for version in versions:
-        cells = [_decorate(raw["cells"].get(f"{version.pk}:{m['id']}"), filters=filters, agreement=agreement,
-                           version_id=version.pk, model_id=m["id"], drill={"model": m["id"]}) for m in models]
-        total = _decorate(raw["totals"].get(str(version.pk)), filters=filters, agreement=agreement,
-                          version_id=version.pk, model_id=None, drill={})
+        cells = [decorate(raw["cells"].get(f"{version.pk}:{m['id']}"),
+                          version_id=version.pk, model_id=m["id"], drill={"model": m["id"]}) for m in models]
+        total = decorate(raw["totals"].get(str(version.pk)),
+                         version_id=version.pk, model_id=None, drill={})
         rows.append({"metric": metric_info(version), "cells": cells, "all_models": total})
     nominal = [metric_info(v) for v in _versions(raw["nominal_versions"])]
     return {**_meta(resolver, filters), "counts": raw["counts"], "models": models, "rows": rows,
@@ -282,6 +280,7 @@ def metric_detail(slug: str, number: int | None, filters: Filters, columns: str 
         return _nominal_detail(version, versions, with_data, filters, resolver)
     raw = resolver.get(f"metric:{version.pk}", lambda source: aggregation.metric_payload(source, version))
     agreement = agreement_store.index([version.pk])
+    decorate = functools.partial(_decorate, filters=filters, agreement=agreement, names=_interviewer_names())
     models = _model_info(set(raw["models"]))
     interviewers = _interviewer_info(set(raw["interviewers"]))
     columns = columns if columns in (COLUMNS_EACH, COLUMNS_NAME) else default_columns(raw)
@@ -289,18 +288,18 @@ def metric_detail(slug: str, number: int | None, filters: Filters, columns: str 
     rows = []
     for m in models:
         base = raw["by_model"].get(str(m["id"]))
-        cell = _decorate(base, filters=filters, agreement=agreement, version_id=version.pk, model_id=m["id"],
-                         drill={"model": m["id"]})
-        by_interviewer = [_decorate(col["pairs"].get(f"{m['id']}{col['pair_key']}"), filters=filters,
-                                    agreement=agreement, version_id=version.pk, model_id=m["id"],
-                                    drill={"model": m["id"], "interviewers": col["interviewer_ids"]},
-                                    check_interviewers=False)
+        cell = decorate(base, version_id=version.pk, model_id=m["id"],
+                        drill={"model": m["id"]})
+        by_interviewer = [decorate(col["pairs"].get(f"{m['id']}{col['pair_key']}"),
+                                   version_id=version.pk, model_id=m["id"],
+                                   drill={"model": m["id"], "interviewers": col["interviewer_ids"]},
+                                   check_interviewers=False)
                           for col in column_specs]
         rows.append({"model": m, "all": cell, "by_interviewer": by_interviewer})
     interviewer_totals = []
     for col in column_specs:
-        cell = _decorate(col["total"], filters=filters, agreement=agreement, version_id=version.pk, model_id=None,
-                         drill={"interviewers": col["interviewer_ids"]}, check_interviewers=False)
+        cell = decorate(col["total"], version_id=version.pk, model_id=None,
+                        drill={"interviewers": col["interviewer_ids"]}, check_interviewers=False)
         if cell is not None and len(col["interviewer_ids"]) == 1:
             cell["alpha_interviewer"] = agreement_store.lookup(
                 agreement, version.pk, (agreement_store.INTERVIEWER, str(col["interviewer_ids"][0])))
@@ -314,10 +313,10 @@ def metric_detail(slug: str, number: int | None, filters: Filters, columns: str 
         factor = _in_declared_order(factor, declared)
         factor_rows = []
         for m in models:
-            cells = [_decorate(factor["cells"].get(f"{m['id']}:{level}"), filters=filters, agreement=agreement,
-                               version_id=version.pk, model_id=m["id"],
-                               drill={"model": m["id"], "conditions": ((factor["factor"], level),)},
-                               check_interviewers=False)
+            cells = [decorate(factor["cells"].get(f"{m['id']}:{level}"),
+                              version_id=version.pk, model_id=m["id"],
+                              drill={"model": m["id"], "conditions": ((factor["factor"], level),)},
+                              check_interviewers=False)
                      for level in factor["levels"]]
             present = [c for c in cells if c]
             if not present:
@@ -336,15 +335,15 @@ def metric_detail(slug: str, number: int | None, filters: Filters, columns: str 
         (first, second), (first_levels, second_levels) = table["factors"], table["levels"]
         per_model = []
         for m in models:
-            grid = [[_decorate(table["cells"].get(f"{m['id']}:{a}:{b}"), filters=filters, agreement=agreement,
-                               version_id=version.pk, model_id=m["id"],
-                               drill={"model": m["id"], "conditions": ((first, a), (second, b))},
-                               check_interviewers=False) for b in second_levels] for a in first_levels]
+            grid = [[decorate(table["cells"].get(f"{m['id']}:{a}:{b}"),
+                              version_id=version.pk, model_id=m["id"],
+                              drill={"model": m["id"], "conditions": ((first, a), (second, b))},
+                              check_interviewers=False) for b in second_levels] for a in first_levels]
             if any(c for row in grid for c in row):
                 per_model.append({"model": m, "grid": list(zip(first_levels, grid, strict=True))})
         two_way.append({"factors": [first, second], "levels": [first_levels, second_levels], "models": per_model})
-    overall = _decorate(raw["overall"], filters=filters, agreement=agreement, version_id=version.pk, model_id=None,
-                        drill={})
+    overall = decorate(raw["overall"], version_id=version.pk, model_id=None,
+                       drill={})
     coverage = dict(raw["coverage"])
     coverage["share_missing"] = coverage["missing"] / coverage["assessed"] if coverage["assessed"] else None
     coverage["drilldown_missing"] = drilldown_url(filters, version.pk, missing=True)
