@@ -194,7 +194,7 @@ def test_bad_filters_are_400_with_field_errors(world, client):
     page = client.get(f"{OVERVIEW}?study=abc&raters=robots&from=2025-13-01&cond.__x=1")
     assert page.status_code == 400
     assert {"study", "raters", "from", "cond.__x"} <= set(page.context["filter_errors"])
-    api = client.get(f"{API_OVERVIEW}?study=abc&judge=1&reviewer=2")
+    api = client.get(f"{API_OVERVIEW}?study=abc&judge={world.J1.pk}&reviewer={world.r1.pk}")
     assert api.status_code == 400
     assert set(api.json()) == {"study", "reviewer"}
     unknown = client.get(f"{API_OVERVIEW}?study=99999&interviewer=99998&judge=99997")
