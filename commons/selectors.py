@@ -83,9 +83,9 @@ def filter_interviews(qs: QuerySet[Interview], params: dict) -> QuerySet[Intervi
     if params.get("interviewer"):
         qs = qs.filter(interviewer_id=require_id(params["interviewer"], "interviewer"))
     if params.get("study"):
-        study = params["study"]
         # the API names studies by slug, the HTML list by id: accept either
-        qs = qs.filter(study_id=parse_id(study)) if parse_id(study) else qs.filter(study__slug=study)
+        study_id = parse_id(params["study"])
+        qs = qs.filter(study_id=study_id) if study_id else qs.filter(study__slug=params["study"])
     if params.get("status"):
         qs = qs.filter(status=params["status"])
     if params.get("source_format"):

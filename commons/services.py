@@ -260,10 +260,7 @@ def withdraw_interview(*, interview: Interview, actor: User, reason: str) -> Int
     interview.withdrawal_reason = reason[:2000]
     interview.save(update_fields=["status", "withdrawn_at", "withdrawal_reason"])
     record_audit(actor=actor, verb="interview.withdraw", target=interview, data={"reason": reason, "previous_status": previous})
-    from reviews.reliability.services import schedule_recompute_for_interview  # reviews builds on commons
-
-    schedule_recompute_for_interview(interview)
-    return interview
+    return interview  # the status change schedules the agreement recompute (reviews/reliability/signals.py)
 
 
 # --- accounts -----------------------------------------------------------------------------

@@ -8,7 +8,6 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from commons.api.parsers import SafeJSONParser
 from commons import selectors, services
 from commons.api.serializers import (
     ImportCreateSerializer,
@@ -91,8 +90,6 @@ class StudyViewSet(CreateListRetrieveViewSet):
 
 class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Interviews you may see. Create one by POSTing a transcript (JSON or multipart)."""
-
-    parser_classes = [SafeJSONParser, parsers.MultiPartParser, parsers.FormParser]
 
     def get_queryset(self):
         user = self.request.user
