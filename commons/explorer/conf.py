@@ -11,34 +11,24 @@ EXPLORER_RELEASES_DIR     where release files are written, relative to MEDIA_ROO
 
 from __future__ import annotations
 
-import os
-
-from django.conf import settings
-
-
-def _setting(name: str, default):
-    value = getattr(settings, name, None)
-    if value is None:
-        raw = os.environ.get(name, "").strip()
-        value = raw if raw else default
-    return value
+from commons.conf import setting
 
 
 def min_interviews() -> int:
-    return int(_setting("EXPLORER_MIN_INTERVIEWS", 10))
+    return int(setting("EXPLORER_MIN_INTERVIEWS", 10))
 
 
 def min_alpha() -> float:
-    return float(_setting("EXPLORER_MIN_ALPHA", 0.667))
+    return float(setting("EXPLORER_MIN_ALPHA", 0.667))
 
 
 def bootstrap_replicates() -> int:
-    return int(_setting("EXPLORER_BOOTSTRAP", 1000))
+    return int(setting("EXPLORER_BOOTSTRAP", 1000))
 
 
 def releases_dir() -> str:
-    return str(_setting("EXPLORER_RELEASES_DIR", "releases"))
+    return str(setting("EXPLORER_RELEASES_DIR", "releases"))
 
 
 def public_fingerprint_seconds() -> int:
-    return int(_setting("EXPLORER_PUBLIC_FINGERPRINT_SECONDS", 5))
+    return int(setting("EXPLORER_PUBLIC_FINGERPRINT_SECONDS", 5))

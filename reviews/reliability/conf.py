@@ -13,17 +13,11 @@ RELIABILITY_TEST_DELAY_SECONDS    pause between computing and writing; only the 
 
 from __future__ import annotations
 
-import os
-
-from django.conf import settings
+from commons.conf import setting
 
 
 def _setting(name: str, default: float) -> float:
-    value = getattr(settings, name, None)
-    if value is None:
-        raw = os.environ.get(name, "").strip()
-        value = float(raw) if raw else default
-    return float(value)
+    return float(setting(name, default))
 
 
 def bootstrap_replicates() -> int:
