@@ -15,7 +15,8 @@ class BadParameter(ValueError):
 
 
 def parse_id(raw: object) -> int | None:
-    """A database id from text, or None if it is not one (not digits, or too large to be a key)."""
+    """A database id (or another positive whole number: a page, a version) from text; None if it is not
+    one — not ASCII digits, zero, or too large to be a key."""
     text = str(raw).strip()
     if not text.isascii() or not text.isdigit() or len(text) > 19:
         return None

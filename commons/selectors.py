@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
@@ -17,6 +18,12 @@ from commons.params import parse_id, require_id
 Status = Interview.Status
 Visibility = Interview.Visibility
 PUBLISHED = [Status.SUBMITTED, Status.IN_REVIEW, Status.REVIEWED]
+
+
+def save_may_change_listing(update_fields: Iterable[str] | None) -> bool:
+    """Whether an Interview save (by its `update_fields`; None = every field) can move it into or out of
+    what the public may list — what a signal receiver caching public numbers must react to."""
+    return update_fields is None or bool({"status", "visibility"} & set(update_fields))
 
 
 def _is_user(user: User | AnonymousUser | None) -> bool:

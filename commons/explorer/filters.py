@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 
 from commons.explorer.models import Scope
+from commons.params import parse_id
 
 FACTOR_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}\Z")
 MAX_TEXT = 80
@@ -101,14 +102,6 @@ class ParsedFilters:
     errors: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _positive_int(raw: str) -> int | None:
-    raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 18:
-        return None
-    value = int(raw)
-    return value if value > 0 else None
-
-
 def _date(raw: str) -> date | None:
     try:
         return date.fromisoformat(raw.strip())
@@ -145,14 +138,14 @@ def parse_filters(query: QueryDict) -> ParsedFilters:
 
     study = None
     if query.get("study", "").strip():
-        study = _positive_int(query["study"])
+        study = parse_id(query["study"])
         if study is None:
             error("study", "Choose a study by its number.")
     interviewers: list[int] = []
     for raw in query.getlist("interviewer"):
         if not raw.strip():
             continue
-        value = _positive_int(raw)
+        value = parse_id(raw)
         if value is None:
             error("interviewer", f"“{raw[:MAX_TEXT]}” is not an interviewer number.")
         elif value not in interviewers:
@@ -184,11 +177,11 @@ def parse_filters(query: QueryDict) -> ParsedFilters:
         raters = Scope.ALL
     judge = reviewer = None
     if query.get("judge", "").strip():
-        judge = _positive_int(query["judge"])
+        judge = parse_id(query["judge"])
         if judge is None:
             error("judge", "Choose a judge by its number.")
     if query.get("reviewer", "").strip():
-        reviewer = _positive_int(query["reviewer"])
+        reviewer = parse_id(query["reviewer"])
         if reviewer is None:
             error("reviewer", "Choose a reviewer by their number.")
     if judge is not None and reviewer is not None:

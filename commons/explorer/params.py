@@ -8,20 +8,14 @@ from django.http import QueryDict
 
 from commons.explorer.aggregation import Cell
 from commons.explorer.filters import FACTOR_PATTERN, MAX_TEXT, ParsedFilters, parse_filters
-
-
-def _positive(raw: str | None) -> int | None:
-    raw = (raw or "").strip()
-    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
-        return None
-    return int(raw)
+from commons.params import parse_id
 
 
 def parse_version(query: QueryDict, parsed: ParsedFilters) -> int | None:
     raw = query.get("version", "").strip()
     if not raw:
         return None
-    number = _positive(raw)
+    number = parse_id(raw)
     if number is None:
         parsed.errors.setdefault("version", []).append("A metric version is a whole number, e.g. 2.")
     return number
@@ -39,18 +33,18 @@ class DrillQuery:
 def parse_drill(query: QueryDict) -> DrillQuery:
     parsed = parse_filters(query)
     errors = parsed.errors
-    version = _positive(query.get("metric_version"))
+    version = parse_id(query.get("metric_version") or "")
     if version is None:
         errors.setdefault("metric_version", []).append("Say which metric version (metric_version=<id>).")
     model = None
     if query.get("at.model", "").strip():
-        model = _positive(query["at.model"])
+        model = parse_id(query["at.model"])
         if model is None:
             errors.setdefault("at.model", []).append("Choose a model by its number.")
     interviewers: list[int] = []
     for raw in query.getlist("at.interviewer"):
         raw = raw.strip()
-        interviewer = 0 if raw == "0" else _positive(raw)
+        interviewer = 0 if raw == "0" else parse_id(raw)
         if interviewer is None:
             errors.setdefault("at.interviewer", []).append("Choose an interviewer by its number.")
         elif interviewer not in interviewers:
@@ -66,6 +60,6 @@ def parse_drill(query: QueryDict) -> DrillQuery:
             continue
         conditions.append((factor, level))
     missing = query.get("missing", "").strip().lower() in {"1", "true", "yes"}
-    page = _positive(query.get("page")) or 1
+    page = parse_id(query.get("page") or "") or 1
     return DrillQuery(parsed, version, Cell(model, tuple(sorted(interviewers)), tuple(conditions)), missing,
                       min(page, 100000))

@@ -280,9 +280,10 @@ def metric_detail(slug: str, number: int | None, filters: Filters, columns: str 
         return _nominal_detail(version, versions, with_data, filters, resolver)
     raw = resolver.get(f"metric:{version.pk}", lambda source: aggregation.metric_payload(source, version))
     agreement = agreement_store.index([version.pk])
-    decorate = functools.partial(_decorate, filters=filters, agreement=agreement, names=_interviewer_names())
     models = _model_info(set(raw["models"]))
     interviewers = _interviewer_info(set(raw["interviewers"]))
+    names = {i["id"]: i["name"] for i in interviewers}
+    decorate = functools.partial(_decorate, filters=filters, agreement=agreement, names=names)
     columns = columns if columns in (COLUMNS_EACH, COLUMNS_NAME) else default_columns(raw)
     column_specs = _interviewer_columns(raw, interviewers, columns)
     rows = []
@@ -305,7 +306,6 @@ def metric_detail(slug: str, number: int | None, filters: Filters, columns: str 
                 agreement, version.pk, (agreement_store.INTERVIEWER, str(col["interviewer_ids"][0])))
         interviewer_totals.append(cell)
     # Whether an effect holds across interviewers: who (by name when stances are pooled) spans 2+ levels.
-    names = {i["id"]: i["name"] for i in interviewers}
     identity = (lambda i: names.get(i, i)) if columns == COLUMNS_NAME else (lambda i: i)
     factors = []
     declared = declared_level_order()

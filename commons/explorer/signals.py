@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from commons.explorer.materialize import forget_public_fingerprint
 from commons.explorer.refresh import request_refresh
 from commons.models import Interview
+from commons.selectors import save_may_change_listing
 from reviews.models import ReviewRevision
 from reviews.reliability.models import AgreementResult
 
@@ -25,8 +26,7 @@ def _revision_saved(sender: type, instance: ReviewRevision, **kwargs: Any) -> No
 
 @receiver(post_save, sender=Interview, dispatch_uid="explorer_interview_saved")
 def _interview_saved(sender: type, instance: Interview, created: bool, **kwargs: Any) -> None:
-    update_fields = kwargs.get("update_fields")
-    if created or update_fields is None or {"status", "visibility"} & set(update_fields):
+    if created or save_may_change_listing(kwargs.get("update_fields")):
         # Now, and again at commit: a reader between the two could have cached the old set.
         forget_public_fingerprint()
         transaction.on_commit(forget_public_fingerprint)

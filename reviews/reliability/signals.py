@@ -10,13 +10,13 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from commons.models import Interview
+from commons.selectors import save_may_change_listing
 from reviews.reliability.services import schedule_recompute_for_interview
 
 
 @receiver(post_save, sender=Interview, dispatch_uid="reliability_interview_saved")
 def _interview_saved(sender: type, instance: Interview, created: bool, **kwargs: Any) -> None:
-    update_fields = kwargs.get("update_fields")
     if created or kwargs.get("raw"):
         return  # a new interview has no reviews yet; fixtures load raw
-    if update_fields is None or {"status", "visibility"} & set(update_fields):
+    if save_may_change_listing(kwargs.get("update_fields")):
         schedule_recompute_for_interview(instance)

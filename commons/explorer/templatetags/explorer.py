@@ -35,11 +35,15 @@ def pct(value: Any) -> str:
     return f"{100 * float(value):.0f}%"
 
 
+def _bracket(numbers: dict | None, missing: str) -> str:
+    if not numbers or numbers.get("ci_low") is None:
+        return missing
+    return f"[{numbers['ci_low']:.2f}, {numbers['ci_high']:.2f}]"
+
+
 @register.filter
 def interval(cell: dict | None) -> str:
-    if not cell or cell.get("ci_low") is None:
-        return "CI n/a"
-    return f"[{cell['ci_low']:.2f}, {cell['ci_high']:.2f}]"
+    return _bracket(cell, "CI n/a")
 
 
 @register.filter
@@ -51,9 +55,7 @@ def alpha(result: dict | None) -> str:
 
 @register.filter
 def alpha_interval(result: dict | None) -> str:
-    if not result or result.get("ci_low") is None:
-        return ""
-    return f"[{result['ci_low']:.2f}, {result['ci_high']:.2f}]"
+    return _bracket(result, "")
 
 
 @register.filter
