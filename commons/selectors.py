@@ -98,17 +98,21 @@ def filter_interviews(qs: QuerySet[Interview], params: dict) -> QuerySet[Intervi
     if params.get("source_format"):
         qs = qs.filter(source_format=params["source_format"])
     if params.get("topic"):
-        # SQLite has no JSON containment; matching the quoted item in the JSON text is equivalent there.
-        if connection.vendor == "postgresql":
-            qs = qs.filter(topics__contains=[params["topic"]])
-        else:
-            qs = qs.filter(topics__icontains=json.dumps(params["topic"]))
+        qs = filter_topic(qs, params["topic"])
     if params.get("q"):
         qs = qs.filter(Q(title__icontains=params["q"]) | Q(target_model__name__icontains=params["q"]))
     for key, value in params.items():
         if key.startswith("condition.") and value:
             qs = filter_condition(qs, key.removeprefix("condition."), [value])
     return qs
+
+
+def filter_topic(qs: QuerySet[Interview], topic: str) -> QuerySet[Interview]:
+    """Interviews tagged with `topic`. SQLite has no JSON containment; matching the quoted item in the
+    JSON text is equivalent there."""
+    if connection.vendor == "postgresql":
+        return qs.filter(topics__contains=[topic])
+    return qs.filter(topics__icontains=json.dumps(topic))
 
 
 def filter_condition(qs: QuerySet, factor: str, levels: list[str], *, json_field: str = "conditions") -> QuerySet:

@@ -64,11 +64,7 @@ def filtered_interviews(filters: Filters) -> QuerySet[Interview]:
     for factor, levels in filters.conditions:
         qs = commons_selectors.filter_condition(qs, factor, list(levels))
     if filters.topic:
-        # SQLite has no JSON containment; matching the quoted item in the JSON text is equivalent there.
-        if connection.vendor == "postgresql":
-            qs = qs.filter(topics__contains=[filters.topic])
-        else:
-            qs = qs.filter(topics__icontains=json.dumps(filters.topic))
+        qs = commons_selectors.filter_topic(qs, filters.topic)
     if filters.date_from:
         qs = qs.filter(conducted_on__gte=filters.date_from)
     if filters.date_to:

@@ -79,11 +79,6 @@ def _model_info(ids: set[int]) -> list[dict[str, Any]]:
             for m in ordered]
 
 
-def _interviewer_names() -> dict[int, str]:
-    """Interviewer id → name (read once per page: the table is small, and every cell needs it)."""
-    return dict(Interviewer.objects.values_list("pk", "name"))
-
-
 def _interviewer_info(ids: set[int]) -> list[dict[str, Any]]:
     found = {i.pk: i for i in Interviewer.objects.filter(pk__in=ids - {NO_INTERVIEWER})}
     out = [{"id": pk, "name": found[pk].name, "stance": found[pk].stance, "kind": found[pk].kind,
@@ -188,7 +183,9 @@ def overview(filters: Filters) -> dict[str, Any]:
     versions = _versions(raw["metric_versions"])
     models = _model_info(set(raw["models"]))
     agreement = agreement_store.index(v.pk for v in versions)
-    decorate = functools.partial(_decorate, filters=filters, agreement=agreement, names=_interviewer_names())
+    present = {i for cell in (*raw["cells"].values(), *raw["totals"].values()) for i in cell["interviewer_ids"]}
+    decorate = functools.partial(_decorate, filters=filters, agreement=agreement,
+                                 names=aggregation.interviewer_names(present))
     rows = []
     for version in versions:
         cells = [decorate(raw["cells"].get(f"{version.pk}:{m['id']}"),
