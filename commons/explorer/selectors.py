@@ -71,9 +71,9 @@ class PayloadSource:
 
 
 def _model_info(ids: set[int]) -> list[dict[str, Any]]:
-    models = TargetModel.objects.filter(pk__in=ids).order_by("release_date", "name")
     # Release order; models without a date go last.
-    ordered = sorted(models, key=lambda m: (m.release_date is None, m.release_date or 0, m.name))
+    ordered = sorted(TargetModel.objects.filter(pk__in=ids),
+                     key=lambda m: (m.release_date is None, m.release_date or 0, m.name))
     return [{"id": m.pk, "name": m.name, "provider": m.provider, "family": m.family,
              "release_date": m.release_date.isoformat() if m.release_date else None, "retired": m.retired}
             for m in ordered]
@@ -347,8 +347,7 @@ def metric_detail(slug: str, number: int | None, filters: Filters, columns: str 
     return {
         **_meta(resolver, filters),
         "metric": metric_info(version),
-        "versions": [{"id": v.pk, "number": v.number, "name": v.name, "status": v.status,
-                      "interviews": with_data.get(v.pk, 0), "current": v.pk == version.pk} for v in versions],
+        "versions": _version_choices(versions, with_data, version),
         "alpha": agreement_store.lookup(agreement, version.pk, agreement_store.scope_slice(filters.raters)),
         "models": models,
         "interviewers": interviewers,
@@ -364,14 +363,20 @@ def metric_detail(slug: str, number: int | None, filters: Filters, columns: str 
     }
 
 
+def _version_choices(versions: list[MetricVersion], with_data: dict[int, int], current: MetricVersion
+                     ) -> list[dict[str, Any]]:
+    """The metric's versions to switch between, each with its number of interviews (never pooled)."""
+    return [{"id": v.pk, "number": v.number, "name": v.name, "status": v.status,
+             "interviews": with_data.get(v.pk, 0), "current": v.pk == current.pk} for v in versions]
+
+
 def _nominal_detail(version: MetricVersion, versions: list[MetricVersion], with_data: dict[int, int],
                    filters: Filters, resolver: PayloadSource) -> dict[str, Any]:
     raw = aggregation.nominal_payload(filters, version)
     models = _model_info({int(m) for m in raw["models"]})
     return {
         **_meta(resolver, filters), "metric": metric_info(version), "nominal": True,
-        "versions": [{"id": v.pk, "number": v.number, "name": v.name, "status": v.status,
-                      "interviews": with_data.get(v.pk, 0), "current": v.pk == version.pk} for v in versions],
+        "versions": _version_choices(versions, with_data, version),
         "labels": raw["labels"],
         "shares": [{"model": m, "n": raw["models"][str(m["id"])]["n"], "shares": raw["models"][str(m["id"])]["shares"],
                     "drilldown": drilldown_url(filters, version.pk, model=m["id"])} for m in models],
