@@ -62,16 +62,6 @@ def get_viewable_interview(user: User | AnonymousUser | None, pk: int) -> Interv
     return interview
 
 
-def can_see_source_scores(user: User | AnonymousUser | None, interview: Interview) -> bool:
-    """Scores that came inside the uploaded file (e.g. an Inspect scorer) are reviews too: blind until
-    the viewer may see the interview's reviews, except to the contributor, who uploaded them."""
-    from reviews.selectors import can_see_reviews
-
-    if _is_user(user) and interview.contributor_id == user.pk:
-        return True
-    return can_see_reviews(user, interview)
-
-
 def get_own_interview(user: User, pk: int) -> Interview:
     """For changes by the contributor; curators may act on any interview."""
     qs = Interview.objects.select_related("target_model", "interviewer", "study")

@@ -67,7 +67,7 @@ INSTALLED_APPS = [
     "commons",
     "reviews",
     "reviews.reliability",
-    "commons.explorer",
+    "reviews.explorer",
 ]
 
 MIDDLEWARE = [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -63,23 +62,7 @@ def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_manage = request.user.is_authenticated and (
         interview.contributor_id == request.user.pk or request.user.is_curator)
     return render(request, "interviews/detail.html", {
-        "interview": interview, "turns": turns, "can_manage": can_manage,
-        "show_source_scores": selectors.can_see_source_scores(request.user, interview)})
-
-
-def interview_original(request: HttpRequest, pk: int) -> HttpResponse:
-    """The upload exactly as received, as a download (never rendered as a page)."""
-    interview = selectors.get_viewable_interview(request.user, pk)
-    if interview.source_scores and not selectors.can_see_source_scores(request.user, interview):
-        # The file carries the source's own scores (a judge's, a scorer's): blind like any review.
-        return HttpResponseForbidden(
-            "The original upload contains the source's own scores of this interview, which stay hidden until its "
-            "reviews are public (or you have submitted your review). The parsed transcript is on the interview page.",
-            content_type="text/plain; charset=utf-8")
-    response = HttpResponse(interview.original, content_type="text/plain; charset=utf-8")
-    name = (interview.source_filename or f"interview-{interview.pk}.txt").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-    response["Content-Disposition"] = f'attachment; filename="{re.sub(r"[^A-Za-z0-9._-]", "_", name)}"'
-    return response
+        "interview": interview, "turns": turns, "can_manage": can_manage})
 
 
 @login_required

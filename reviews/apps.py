@@ -5,3 +5,9 @@ class ReviewsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reviews"
     verbose_name = "Peer review"
+
+    def ready(self) -> None:
+        from commons.rules import install_source_scores_rule
+        from reviews.selectors import can_see_source_scores
+
+        install_source_scores_rule(can_see_source_scores)

@@ -263,6 +263,14 @@ def can_see_reviews(user: User | AnonymousUser | None, interview: Interview) -> 
     return interview.status == Status.REVIEWED or has_submitted_review(user, interview)
 
 
+def can_see_source_scores(user: User | AnonymousUser | None, interview: Interview) -> bool:
+    """Scores that came inside the uploaded file (e.g. an Inspect scorer) are reviews too: blind until
+    the viewer may see the interview's reviews, except to the contributor, who uploaded them."""
+    if _is_user(user) and interview.contributor_id == user.pk:
+        return True
+    return can_see_reviews(user, interview)
+
+
 def visible_reviews(user: User | AnonymousUser | None) -> QuerySet[Review]:
     """Submitted reviews this user may read: on interviews they can see that are reviewed, or that they reviewed."""
     opened = Q(interview__status=Status.REVIEWED)

@@ -6,10 +6,12 @@ Review content is read only through the blind-rule selectors.
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -495,3 +497,18 @@ def study_review(request: HttpRequest, slug: str) -> HttpResponse:
     counts = study.interviews.aggregate(total=Count("id"), reviewed=Count("id", filter=Q(status="reviewed")))
     return render(request, "reviews/study_review.html", {"study": study, "form": form, "counts": counts},
                   status=400 if form.errors else 200)
+
+
+def interview_original(request: HttpRequest, pk: int) -> HttpResponse:
+    """The upload exactly as received, as a download (never rendered as a page)."""
+    interview = get_viewable_interview(request.user, pk)
+    if interview.source_scores and not selectors.can_see_source_scores(request.user, interview):
+        # The file carries the source's own scores (a judge's, a scorer's): blind like any review.
+        return HttpResponseForbidden(
+            "The original upload contains the source's own scores of this interview, which stay hidden until its "
+            "reviews are public (or you have submitted your review). The parsed transcript is on the interview page.",
+            content_type="text/plain; charset=utf-8")
+    response = HttpResponse(interview.original, content_type="text/plain; charset=utf-8")
+    name = (interview.source_filename or f"interview-{interview.pk}.txt").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    response["Content-Disposition"] = f'attachment; filename="{re.sub(r"[^A-Za-z0-9._-]", "_", name)}"'
+    return response

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from commons.explorer import materialize, selectors
-from commons.explorer.filters import Filters, parse_filters
-from commons.explorer.models import InterviewConsensus, Snapshot
+from reviews.explorer import materialize, selectors
+from reviews.explorer.filters import Filters, parse_filters
+from reviews.explorer.models import InterviewConsensus, Snapshot
 from commons.models import Interview
 from tests.fixtures.db import other_connection
 from tests.fixtures.explorer.builders import Corpus, fast_passwords, judge_named  # noqa: F401
@@ -243,8 +243,8 @@ def test_withdrawal_is_never_counted_even_before_the_refresh(world, monkeypatch,
     materialize.refresh_aggregates()
     assert Snapshot.objects.exists()
     # The refresh job has not run since: the snapshot is stale, and must not be used.
-    monkeypatch.setattr("commons.explorer.refresh.check_inputs", lambda: None)
-    monkeypatch.setattr("commons.explorer.refresh.request_refresh", lambda: None)
+    monkeypatch.setattr("reviews.explorer.refresh.check_inputs", lambda: None)
+    monkeypatch.setattr("reviews.explorer.refresh.request_refresh", lambda: None)
     assert overview_cell(overview(), world.M.pk, world.A.pk)["n"] == 3
     services.withdraw_interview(interview=Interview.objects.get(pk=world.a2.pk), actor=curator, reason="Test")
     data = overview()
@@ -281,7 +281,7 @@ def test_refresh_is_idempotent_and_claimed(world):
     assert InterviewConsensus.objects.get(interview_id=world.b2.pk, scope="all").value == pytest.approx(6)
     from django.utils import timezone
 
-    from commons.explorer.models import RefreshState
+    from reviews.explorer.models import RefreshState
 
     from commons import locks
 

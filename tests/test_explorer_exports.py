@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from django.conf import settings
 
-from commons.explorer import releases
-from commons.explorer.models import DatasetRelease
+from reviews.explorer import releases
+from reviews.explorer.models import DatasetRelease
 from commons.models import Interview
 from tests.fixtures.explorer.builders import Corpus, fast_passwords, judge_named  # noqa: F401
 

@@ -7,8 +7,8 @@ import time
 import pytest
 from django.utils import timezone
 
-from commons.explorer import materialize, refresh
-from commons.explorer.models import DatasetRelease, RefreshState
+from reviews.explorer import materialize, refresh
+from reviews.explorer.models import DatasetRelease, RefreshState
 from tests.fixtures.explorer.builders import Corpus, fast_passwords  # noqa: F401
 
 
@@ -29,7 +29,7 @@ def test_agreement_update_enqueues_one_refresh_after_commit(small, monkeypatch, 
 
     sent: list[dict] = []
     monkeypatch.setattr(refresh, "_in_process", lambda: False)
-    monkeypatch.setattr("commons.explorer.tasks.refresh_explorer.apply_async", lambda **kw: sent.append(kw))
+    monkeypatch.setattr("reviews.explorer.tasks.refresh_explorer.apply_async", lambda **kw: sent.append(kw))
     with django_capture_on_commit_callbacks(execute=True):
         for slice_value in ("", "1", "2"):  # a burst: three results written by one recompute
             AgreementResult.objects.create(
@@ -39,7 +39,7 @@ def test_agreement_update_enqueues_one_refresh_after_commit(small, monkeypatch, 
         assert sent == []  # nothing before commit
     assert sent == [{"countdown": refresh.DEBOUNCE_SECONDS}]
     # the task clears the request and does the work once
-    from commons.explorer.tasks import refresh_explorer
+    from reviews.explorer.tasks import refresh_explorer
 
     assert refresh_explorer.apply().get() == materialize.Outcome.DONE
     assert materialize.is_current()
@@ -68,8 +68,8 @@ def test_a_stale_claim_is_taken_over(small):
 
 @pytest.mark.worker
 def test_real_worker_builds_a_release_and_refreshes(celery_worker_process, contributor, make_user):
-    from commons.explorer import releases
-    from commons.explorer.tasks import refresh_explorer
+    from reviews.explorer import releases
+    from reviews.explorer.tasks import refresh_explorer
 
     c = Corpus(contributor)
     version = c.metric("aversion")
@@ -109,7 +109,7 @@ def test_a_refresh_killed_mid_way_does_not_block_the_next_one_on_postgresql(smal
 @pytest.mark.django_db
 def test_a_release_left_building_by_a_killed_worker_is_rebuilt_at_once_on_postgresql(small, settings, tmp_path):
     from commons import locks
-    from commons.explorer import releases
+    from reviews.explorer import releases
     from tests.fixtures.db import other_connection
 
     if not locks.has_advisory_locks():

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commons.explorer.stats import EMPTY, histogram, rank_descending, seed_for, summarize
+from reviews.explorer.stats import EMPTY, histogram, rank_descending, seed_for, summarize
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from commons.rules import may_see_source_scores
 from commons.models import ImportJob, Interview, Interviewer, Licence, Study, TargetModel, Turn
 from commons.transcripts import FORMATS
 
@@ -91,17 +92,17 @@ class InterviewSerializer(serializers.ModelSerializer):
 class InterviewDetailSerializer(InterviewSerializer):
     turns = TurnSerializer(many=True, read_only=True)
     source_scores = serializers.SerializerMethodField(
-        help_text="Scores found in the uploaded file; empty while reviews of this interview are blind to you.")
+        help_text="Deprecated: read GET /api/v1/interviews/{id}/source-scores/ instead; this field goes in the "
+                  "next release. Scores found in the uploaded file; empty while reviews of this interview are "
+                  "blind to you.")
 
     class Meta(InterviewSerializer.Meta):
         fields = InterviewSerializer.Meta.fields + ["sampling", "source_scores", "metadata", "turns"]
 
-    @extend_schema_field(serializers.DictField())
+    @extend_schema_field({"type": "object", "additionalProperties": {}, "deprecated": True})
     def get_source_scores(self, interview: Interview) -> dict:
-        from commons.selectors import can_see_source_scores
-
         request = self.context.get("request")
-        return interview.source_scores if can_see_source_scores(getattr(request, "user", None), interview) else {}
+        return interview.source_scores if may_see_source_scores(getattr(request, "user", None), interview) else {}
 
 
 class InterviewCreateSerializer(serializers.Serializer):

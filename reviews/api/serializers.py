@@ -276,3 +276,9 @@ class ReviewInputSerializer(serializers.Serializer):
     evidence = serializers.ListField(child=serializers.DictField(), required=False, default=list, max_length=100,
                                      help_text="[{turn, start, end, metric?, note?, quote?}] — spans in code points "
                                                "of the turn's text, end exclusive.")
+
+
+class SourceScoresSerializer(serializers.Serializer):
+    interview = serializers.IntegerField()
+    open = serializers.BooleanField(help_text="Whether the blind rule lets you see the scores yet.")
+    scores = serializers.DictField(help_text="The scores as recorded in the source file; empty while closed.")

@@ -19,5 +19,7 @@ urlpatterns = [
     path("interviews/<int:pk>/review/", views.OwnReviewView.as_view(), name="own-review"),
     path("interviews/<int:pk>/review/submit/", views.SubmitReviewView.as_view(), name="own-review-submit"),
     path("interviews/<int:pk>/reviews/", views.InterviewReviewsView.as_view(), name="interview-reviews"),
+    path("interviews/<int:pk>/source-scores/", views.InterviewSourceScoresView.as_view(),
+         name="interview-source-scores"),
     *router.urls,
 ]

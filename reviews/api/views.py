@@ -37,6 +37,7 @@ from reviews.api.serializers import (
     RetireInputSerializer,
     ReviewInputSerializer,
     ReviewSerializer,
+    SourceScoresSerializer,
     RevisionSerializer,
     RubricCreateSerializer,
     RubricInputSerializer,
@@ -343,6 +344,22 @@ class InterviewReviewsView(APIView):
         reviews = selectors.visible_reviews(request.user).filter(interview=interview).order_by("kind", "id") if open_ else []
         return Response({"interview": interview.pk, "status": interview.status, "open": open_,
                          "reviews": ReviewSerializer(reviews, many=True, context={"request": request}).data})
+
+
+class InterviewSourceScoresView(APIView):
+    """Scores that came inside the uploaded file (a judge's or an Inspect scorer's). Blind like reviews:
+    `open` is false and `scores` empty until the caller may see the interview's reviews (the contributor
+    always may)."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: SourceScoresSerializer})
+    def get(self, request: Request, pk: int) -> Response:
+        interview = get_viewable_interview(request.user, pk)
+        open_ = selectors.can_see_source_scores(request.user, interview)
+        return Response(SourceScoresSerializer({
+            "interview": interview.pk, "open": open_,
+            "scores": interview.source_scores if open_ else {}}).data)
 
 
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -10,4 +10,4 @@ class ReliabilityConfig(AppConfig):
     verbose_name = "Reviewer agreement"
 
     def ready(self) -> None:
-        from reviews.reliability import signals  # noqa: F401  (connects the receivers)
+        from reviews.reliability import receivers  # noqa: F401  (connects the receivers)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from commons.models import Interview
 from commons.services import ServiceError
+from reviews import signals
 from reviews.models import Judge, MetricVersion, Review, ReviewRevision
 from reviews.services.writing import (
     CheckedEvidence,
@@ -221,9 +222,7 @@ def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_versio
         if progress:
             progress(f"{score_file.path}: {sum(report.created.values())} created so far")
     if sum(report.created.values()):
-        from reviews.reliability.services import schedule_recompute
-
-        schedule_recompute([v.pk for v in versions.values()])
+        signals.judge_scores_imported.send(sender=Review, metric_version_ids={v.pk for v in versions.values()})
     return report
 
 

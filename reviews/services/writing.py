@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from commons.models import Interview, User
 from commons.services import ServiceError, record_audit
-from reviews import selectors
+from reviews import selectors, signals
 from reviews.markdown import render_markdown
 from reviews.models import (
     Assignment,
@@ -351,10 +351,7 @@ def submit_review(*, reviewer: User, interview: Interview, content: ReviewConten
     record_audit(actor=reviewer, verb="review.submit" if first else "review.revise", target=review,
                  data={"interview": interview.pk, "revision": draft.number})
     _update_interview_status(interview, reviewer)
-    # Agreement is recomputed in the background once this transaction commits.
-    from reviews.reliability.services import schedule_recompute_for_review
-
-    schedule_recompute_for_review(review)
+    signals.review_submitted.send(sender=Review, review=review)
     return review
 
 

@@ -104,8 +104,8 @@ def _p(values: list[float], q: float) -> float:
 def _ensure_corpus(interviews: int) -> dict[str, int]:
     from django.core.management import call_command
 
-    from commons.explorer import materialize
-    from commons.explorer.synthetic import SYNTHETIC_STUDY
+    from reviews.explorer import materialize
+    from reviews.synthetic.corpus import SYNTHETIC_STUDY
     from commons.models import Interview
     from reviews.models import Review
 
@@ -134,7 +134,7 @@ def _naive_consensus(version_ids: list[int] | None) -> dict[tuple[int, int], dic
 
     from django.db.models import Q
 
-    from commons.explorer.aggregation import public_interviews
+    from reviews.explorer.aggregation import public_interviews
     from reviews.models import Score
 
     scores = (Score.objects.filter(revision__is_current=True, revision__review__status="submitted",
@@ -171,7 +171,7 @@ def _naive_consensus(version_ids: list[int] | None) -> dict[tuple[int, int], dic
 def _naive_overview() -> dict[tuple[int, int], tuple[int, float]]:
     from collections import Counter, defaultdict
 
-    from commons.explorer.aggregation import cell_payload
+    from reviews.explorer.aggregation import cell_payload
 
     hist: dict[tuple[int, int], Counter] = defaultdict(Counter)
     interviewers: dict[tuple[int, int], set] = defaultdict(set)
@@ -186,7 +186,7 @@ def _naive_overview() -> dict[tuple[int, int], tuple[int, float]]:
 def _naive_metric(version_id: int) -> dict[str, int]:
     from collections import Counter, defaultdict
 
-    from commons.explorer.aggregation import cell_payload
+    from reviews.explorer.aggregation import cell_payload
 
     by_pair: dict[tuple, Counter] = defaultdict(Counter)
     by_level: dict[tuple, Counter] = defaultdict(Counter)
@@ -223,8 +223,8 @@ def measure(interviews: int) -> None:
     from django.test.utils import setup_test_environment
 
     from commons.celery import app
-    from commons.explorer import selectors
-    from commons.explorer.filters import Filters
+    from reviews.explorer import selectors
+    from reviews.explorer.filters import Filters
     from reviews.models import MetricVersion
 
     app.conf.task_always_eager = False

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Count, Max
 
-from commons.explorer.models import Scope
+from reviews.explorer.models import Scope
 
 PUBLIC = "public"
 

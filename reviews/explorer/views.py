@@ -14,11 +14,11 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from commons.explorer import charts, materialize, selectors
-from commons.explorer import releases as release_service
-from commons.explorer.filters import ParsedFilters, parse_filters
-from commons.explorer.models import DatasetRelease, ReleaseFile
-from commons.explorer.params import parse_drill, parse_version
+from reviews.explorer import charts, materialize, selectors
+from reviews.explorer import releases as release_service
+from reviews.explorer.filters import ParsedFilters, parse_filters
+from reviews.explorer.models import DatasetRelease, ReleaseFile
+from reviews.explorer.params import parse_drill, parse_version
 
 
 def reading(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -22,8 +22,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from commons import locks
-from commons.explorer import aggregation, conf
-from commons.explorer.models import InterviewConsensus, RefreshState, Scope, Snapshot
+from reviews.explorer import aggregation, conf
+from reviews.explorer.models import InterviewConsensus, RefreshState, Scope, Snapshot
 from commons.models import Interview
 from commons.selectors import PUBLISHED
 
@@ -187,7 +187,7 @@ def inputs_fingerprint(public: str | None = None) -> str:
 
 
 def agreement_fingerprint() -> str:
-    from commons.explorer import agreement
+    from reviews.explorer import agreement
 
     return agreement.fingerprint()
 

@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from commons.explorer import materialize, refresh, releases
+from reviews.explorer import materialize, refresh, releases
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commons.explorer import views
+from reviews.explorer import views
 
 app_name = "explorer"
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from commons.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from reviews.synthetic.demo_interviews import DEMO_PASSWORD, DEMO_USERS, load_demo
 
 
 class Command(BaseCommand):
@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, interviews: int, **options) -> None:
         counts = load_demo(interviews=interviews)
-        from reviews.demo import load_demo_reviews
+        from reviews.synthetic.demo_reviews import load_demo_reviews
 
         review_counts = load_demo_reviews()
         self.stdout.write(self.style.SUCCESS(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from commons.explorer.api import views
+from reviews.explorer.api import views
 
 urlpatterns = [
     path("patterns/overview/", views.OverviewView.as_view(), name="patterns-overview"),

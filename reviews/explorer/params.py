@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
-from commons.explorer.aggregation import Cell
-from commons.explorer.filters import FACTOR_PATTERN, MAX_TEXT, ParsedFilters, parse_filters
+from reviews.explorer.aggregation import Cell
+from reviews.explorer.filters import FACTOR_PATTERN, MAX_TEXT, ParsedFilters, parse_filters
 from commons.params import parse_id
 
 

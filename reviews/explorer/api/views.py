@@ -12,10 +12,10 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from commons.explorer import materialize, selectors
-from commons.explorer.api.serializers import ReleaseSerializer
-from commons.explorer.filters import parse_filters
-from commons.explorer.params import parse_drill, parse_version
+from reviews.explorer import materialize, selectors
+from reviews.explorer.api.serializers import ReleaseSerializer
+from reviews.explorer.filters import parse_filters
+from reviews.explorer.params import parse_drill, parse_version
 
 FILTERS = [
     OpenApiParameter("study", int, description="Study id"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.urls import reverse
 from rest_framework import serializers
 
-from commons.explorer.models import DatasetRelease, ReleaseFile
+from reviews.explorer.models import DatasetRelease, ReleaseFile
 
 
 class ReleaseFileSerializer(serializers.ModelSerializer):

@@ -21,11 +21,11 @@ from django.db.models import Max, Min
 from django.http import Http404
 from django.urls import reverse
 
-from commons.explorer import aggregation, conf, materialize, refresh
-from commons.explorer import agreement as agreement_store
-from commons.explorer.aggregation import NO_INTERVIEWER, Cell
-from commons.explorer.filters import Filters
-from commons.explorer.models import DatasetRelease, RefreshState, Scope, Snapshot
+from reviews.explorer import aggregation, conf, materialize, refresh
+from reviews.explorer import agreement as agreement_store
+from reviews.explorer.aggregation import NO_INTERVIEWER, Cell
+from reviews.explorer.filters import Filters
+from reviews.explorer.models import DatasetRelease, RefreshState, Scope, Snapshot
 from commons.models import Interview, Interviewer, Study, TargetModel, User
 from reviews.models import Judge, MetricVersion, Review, ScaleType
 

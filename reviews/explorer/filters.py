@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from django.http import QueryDict
 
-from commons.explorer.models import Scope
+from reviews.explorer.models import Scope
 from commons.params import parse_id
 
 FACTOR_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}\Z")

@@ -3,9 +3,9 @@ from django.apps import AppConfig
 
 class ExplorerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
-    name = "commons.explorer"
+    name = "reviews.explorer"
     label = "explorer"
     verbose_name = "Pattern explorer"
 
     def ready(self) -> None:
-        from commons.explorer import signals  # noqa: F401  (connects the refresh triggers)
+        from reviews.explorer import receivers  # noqa: F401  (connects the refresh triggers)

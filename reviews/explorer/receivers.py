@@ -1,6 +1,6 @@
-"""Refresh triggers: a review submitted or revised, an interview published, withdrawn or reviewed,
-agreement recomputed. Each only *requests* a debounced refresh after commit (see refresh.py);
-bulk writes that bypass signals are caught by the page views' periodic input check."""
+"""Refresh triggers: a review submitted or revised, judge scores imported, an interview published,
+withdrawn or reviewed, agreement recomputed. Each only *requests* a debounced refresh after commit
+(see refresh.py); bulk writes that bypass signals are caught by the periodic input check."""
 
 from __future__ import annotations
 
@@ -10,18 +10,22 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from commons.explorer.materialize import forget_public_fingerprint
-from commons.explorer.refresh import request_refresh
 from commons.models import Interview
 from commons.selectors import save_may_change_listing
-from reviews.models import ReviewRevision
+from reviews import signals
+from reviews.explorer.materialize import forget_public_fingerprint
+from reviews.explorer.refresh import request_refresh
 from reviews.reliability.models import AgreementResult
 
 
-@receiver(post_save, sender=ReviewRevision, dispatch_uid="explorer_revision_saved")
-def _revision_saved(sender: type, instance: ReviewRevision, **kwargs: Any) -> None:
-    if instance.is_current:
-        request_refresh()
+@receiver(signals.review_submitted, dispatch_uid="explorer_review_submitted")
+def _review_submitted(sender: type, **kwargs: Any) -> None:
+    request_refresh()
+
+
+@receiver(signals.judge_scores_imported, dispatch_uid="explorer_judge_scores_imported")
+def _judge_scores_imported(sender: type, **kwargs: Any) -> None:
+    request_refresh()
 
 
 @receiver(post_save, sender=Interview, dispatch_uid="explorer_interview_saved")

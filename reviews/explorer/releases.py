@@ -30,8 +30,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from commons import locks
-from commons.explorer import aggregation, agreement, conf
-from commons.explorer.models import DatasetRelease, InterviewConsensus, ReleaseFile
+from reviews.explorer import aggregation, agreement, conf
+from reviews.explorer.models import DatasetRelease, InterviewConsensus, ReleaseFile
 from commons.models import Interview, Licence, Turn, User
 from reviews.models import Review, Score
 
@@ -317,7 +317,7 @@ def citation(release: DatasetRelease, bundle_sha256: str) -> str:
 @transaction.atomic
 def request_release(*, requested_by: User | None, note: str = "") -> DatasetRelease:
     """Queue a new release; the build runs in the background after commit."""
-    from commons.explorer.tasks import build_release as build_task
+    from reviews.explorer.tasks import build_release as build_task
 
     release = DatasetRelease.objects.create(version=next_version(), requested_by=requested_by, note=note[:2000])
     transaction.on_commit(lambda: build_task.delay(release.pk))

@@ -36,10 +36,10 @@ from django.db.models import Avg, Count, F, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from commons import selectors as commons_selectors
-from commons.explorer import conf
-from commons.explorer.filters import Filters
-from commons.explorer.models import InterviewConsensus, Scope
-from commons.explorer.stats import CellStats, rank_descending, seed_for, summarize
+from reviews.explorer import conf
+from reviews.explorer.filters import Filters
+from reviews.explorer.models import InterviewConsensus, Scope
+from reviews.explorer.stats import CellStats, rank_descending, seed_for, summarize
 from commons.models import Interview, Interviewer
 from reviews.models import MetricVersion, Review, ScaleType, Score
 

@@ -1,4 +1,4 @@
-"""Synthetic demo reviews for the demo corpus (commons.demo): clearly labelled, not real data.
+"""Synthetic demo reviews for the demo corpus (reviews.synthetic.demo_interviews): clearly labelled, not real data.
 
 Each demo interview gets a hidden "true" level from its transcript; each synthetic reviewer sees
 it through their own bias and noise, uses "cannot judge" where a topic never came up, and writes a
@@ -15,7 +15,7 @@ from decimal import Decimal
 from allauth.account.models import EmailAddress
 from django.db import transaction
 
-from commons.demo import DEMO_PASSWORD
+from reviews.synthetic.demo_interviews import DEMO_PASSWORD
 from commons.models import Interview, Study, User
 from reviews import selectors, services
 from reviews.models import Judge, MetricVersion, Review, StudyReviewConfig

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from commons.explorer import materialize
+from reviews.explorer import materialize
 
 
 class Command(BaseCommand):

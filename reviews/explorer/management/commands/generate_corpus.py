@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from commons.explorer import materialize, synthetic
+from reviews.explorer import materialize
+from reviews.synthetic import corpus as synthetic
 
 
 class Command(BaseCommand):

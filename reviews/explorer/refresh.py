@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from commons.explorer import materialize
+from reviews.explorer import materialize
 
 REQUESTED_KEY = "explorer:refresh-requested"
 CHECKED_KEY = "explorer:inputs-checked"
@@ -34,7 +34,7 @@ def request_refresh() -> None:
         return
 
     def enqueue() -> None:
-        from commons.explorer.tasks import refresh_explorer
+        from reviews.explorer.tasks import refresh_explorer
 
         refresh_explorer.apply_async(countdown=DEBOUNCE_SECONDS)
 
