@@ -26,16 +26,34 @@ def envstr(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
 def envbool(name: str, default: bool) -> bool:
+    """A boolean setting. Anything but a recognised word refuses to start: `SECURE_COOKIES=ture` must not
+    quietly mean insecure cookies."""
     value = os.environ.get(name)
-    if value is None or value == "":
+    if value is None or value.strip() == "":
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}={value!r} is not a boolean; use one of {', '.join(sorted(TRUE_WORDS | FALSE_WORDS))}.")
 
 
 def envint(name: str, default: int) -> int:
+    """An integer setting; a value that is not a whole number refuses to start, naming the variable."""
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a whole number.") from None
 
 
 DEFAULT_SECRET = "insecure-local-development-secret-do-not-use-in-production"

@@ -28,3 +28,28 @@ def test_production_mails_by_smtp_and_local_prints_to_the_console():
 def test_production_refuses_the_default_secret():
     refused = _settings(DEBUG="0")
     assert refused.returncode != 0 and "Set SECRET_KEY" in refused.stderr
+
+
+def test_a_boolean_that_is_not_a_boolean_refuses_to_start():
+    refused = _settings(SECURE_COOKIES="ture")
+    assert refused.returncode != 0
+    assert "SECURE_COOKIES='ture' is not a boolean" in refused.stderr
+    assert _settings(SECURE_COOKIES="off").returncode == 0
+
+
+def test_an_integer_that_is_not_an_integer_refuses_to_start():
+    refused = _settings(EMAIL_PORT="25x")
+    assert refused.returncode != 0 and "EMAIL_PORT='25x' is not a whole number" in refused.stderr
+
+
+def test_a_tunable_read_from_the_environment_must_be_a_number(monkeypatch):
+    import pytest
+    from django.core.exceptions import ImproperlyConfigured
+
+    from commons.conf import setting
+
+    monkeypatch.setenv("EXPLORER_MIN_INTERVIEWS", "ten")
+    with pytest.raises(ImproperlyConfigured, match="EXPLORER_MIN_INTERVIEWS='ten' is not a whole number"):
+        setting("EXPLORER_MIN_INTERVIEWS", 10)
+    monkeypatch.setenv("EXPLORER_MIN_INTERVIEWS", "12")
+    assert setting("EXPLORER_MIN_INTERVIEWS", 10) == 12
