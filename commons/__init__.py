@@ -1,3 +1,2 @@
-from .celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""The ground floor and the wiring. The Celery app is loaded by CommonsConfig.ready() (and found by
+`celery -A commons` as `commons.celery`), not here, so `commons.transcripts` imports with no Django."""

@@ -5,3 +5,7 @@ class CommonsConfig(AppConfig):
     name = "commons"
     verbose_name = "Research Commons"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Make the Celery app the current one before any task is sent from a web process.
+        from commons import celery  # noqa: F401

@@ -41,6 +41,7 @@ def _in_process_tasks_and_clean_cache(settings) -> Iterator[None]:
 
     app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.EXPLORER_IN_PROCESS_REFRESH = "off"  # worlds are built around the services; tests refresh themselves
     cache.clear()
     yield
     app.conf.task_always_eager = True

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from commons.models import Interview
+from reviews.explorer import materialize
 from reviews.models import Judge
 from tests.fixtures.explorer.builders import Corpus, fast_passwords  # noqa: F401
 
@@ -84,6 +85,7 @@ def corpus(contributor, make_user):
                                               level: ["none", "some", "clear"][min(2, max(0, m + spread // 2))]})
             c.judge(interview, judge, 0, {aversion: 3 + m + k % 3, level: ["none", "some", "clear"][(m + k) % 3]})
             interviews.append(interview)
+    materialize.refresh_aggregates()  # the background job's work; the builders write around the services
     return {"models": models, "interviews": interviews}
 
 

@@ -47,15 +47,40 @@ def test_agreement_update_enqueues_one_refresh_after_commit(small, monkeypatch, 
 
 
 @pytest.mark.django_db
-def test_a_new_review_makes_the_numbers_stale_until_refreshed(small, client):
+def test_a_new_review_makes_the_numbers_stale_until_refreshed(small, client, django_capture_on_commit_callbacks,
+                                                              settings):
+    from reviews import signals
+    from reviews.models import Review
+
+    settings.EXPLORER_IN_PROCESS_REFRESH = "inline"
     materialize.refresh_aggregates()
     assert materialize.is_current()
     c = small["corpus"]
-    c.revise(small["interview"].reviews.get(), {small["version"]: 5})
+    review = small["interview"].reviews.get()
+    c.revise(review, {small["version"]: 5})
     assert not materialize.is_current()
-    # in-process mode (no broker): the next page view brings them up to date
+    # a read never rebuilds: the page serves the snapshot it has and says when it was computed
     data = client.get("/api/v1/patterns/overview/").json()
-    assert data["rows"][0]["cells"][0]["mean"] == 5
+    assert data["rows"][0]["cells"][0]["mean"] == 3 and data["materialized"] and data["computed_at"]
+    assert not materialize.is_current()
+    # the review service's news (sent in its transaction) rebuilds once it commits
+    with django_capture_on_commit_callbacks(execute=True):
+        signals.review_submitted.send(sender=Review, review=review)
+    assert materialize.is_current()
+    assert client.get("/api/v1/patterns/overview/").json()["rows"][0]["cells"][0]["mean"] == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_embedded_default_rebuilds_in_a_background_thread_once_per_burst(small, settings, monkeypatch):
+    """No broker: a burst of triggers (a bulk import commits item by item) makes one rebuild, off the request."""
+    settings.EXPLORER_IN_PROCESS_REFRESH = "thread"
+    runs: list[int] = []
+    real = materialize.refresh_aggregates
+    monkeypatch.setattr(materialize, "refresh_aggregates", lambda **kw: runs.append(1) or real(**kw))
+    for _ in range(20):
+        refresh.request_refresh()  # outside a transaction: each "commits" at once
+    assert refresh._background.wait_idle(timeout=30)
+    assert len(runs) == 1
     assert materialize.is_current()
 
 

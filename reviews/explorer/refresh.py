@@ -1,25 +1,36 @@
-"""When to rebuild the explorer's aggregates.
+"""When to rebuild the explorer's aggregates. Reads never write: no page view starts a rebuild.
 
-With a broker (production), a trigger (a review submitted, an interview published or withdrawn,
-agreement recomputed) enqueues one debounced Celery task after commit; page views check the inputs
-at most once a minute and enqueue one too if they moved on (writes that bypass signals, such as bulk
-imports, are caught that way). Without a broker (the embedded default, tasks in-process), triggers
-only note that a refresh is due and the next page view runs it, so a bulk import is not followed by
-one rebuild per row.
+A trigger (a review submitted, judge scores imported, an interview published or withdrawn,
+agreement recomputed) requests one debounced rebuild after commit:
+- with a broker (production), one Celery task; Celery beat also runs `refresh_explorer` periodically,
+  which catches writes that bypass signals (bulk SQL) and costs nothing when the inputs are unchanged;
+- without one (the embedded default, tasks in-process), one daemon thread of this process waits for
+  the burst to end and rebuilds, so a bulk import of hundreds of rows is followed by one rebuild, not
+  one per row. EXPLORER_IN_PROCESS_REFRESH chooses: "thread" (default), "inline" (at commit, in the
+  committing request) or "off" (nothing rebuilds by itself: the test suite, which builds worlds
+  around the services and refreshes where a test needs it).
+A page that reads aggregates older than the inputs computes them live and says so.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
+
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.core.exceptions import ImproperlyConfigured
+from django.db import close_old_connections, connections, transaction
 
+from commons.conf import setting
 from reviews.explorer import materialize
 
+logger = logging.getLogger(__name__)
+
 REQUESTED_KEY = "explorer:refresh-requested"
-CHECKED_KEY = "explorer:inputs-checked"
 DEBOUNCE_SECONDS = 10
-CHECK_EVERY_SECONDS = 60
+THREAD_DEBOUNCE_SECONDS = 1.0
 
 
 def _in_process() -> bool:
@@ -29,8 +40,11 @@ def _in_process() -> bool:
 
 
 def request_refresh() -> None:
-    """Enqueue one refresh after the current transaction commits; a burst of requests makes one task."""
-    if _in_process() or not cache.add(REQUESTED_KEY, True, timeout=10 * 60):
+    """Rebuild once after the current transaction commits; a burst of requests makes one rebuild."""
+    if _in_process():
+        transaction.on_commit(_refresh_in_process)
+        return
+    if not cache.add(REQUESTED_KEY, True, timeout=10 * 60):
         return
 
     def enqueue() -> None:
@@ -45,13 +59,65 @@ def clear_request() -> None:
     cache.delete(REQUESTED_KEY)
 
 
+IN_PROCESS_MODES = ("thread", "inline", "off")
+
+
+def _refresh_in_process() -> None:
+    mode = setting("EXPLORER_IN_PROCESS_REFRESH", "thread")
+    if mode not in IN_PROCESS_MODES:
+        raise ImproperlyConfigured(f"EXPLORER_IN_PROCESS_REFRESH={mode!r}: use one of {', '.join(IN_PROCESS_MODES)}.")
+    if mode == "thread":
+        _background.request()
+    elif mode == "inline":
+        materialize.refresh_aggregates()
+
+
+class _BackgroundRefresher:
+    """One daemon thread per process; requests while it waits or works make exactly one more pass."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending = False
+        self._thread: threading.Thread | None = None
+
+    def request(self) -> None:
+        with self._lock:
+            self._pending = True
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self._drain, name="explorer-refresh", daemon=True)
+            self._thread.start()
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                time.sleep(THREAD_DEBOUNCE_SECONDS)
+                with self._lock:
+                    if not self._pending:
+                        self._thread = None
+                        return
+                    self._pending = False
+                try:
+                    close_old_connections()
+                    materialize.refresh_aggregates()
+                except Exception:  # noqa: BLE001 - the next trigger tries again; a page computes live meanwhile
+                    logger.exception("explorer refresh in the background failed")
+        finally:
+            connections.close_all()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """For tests and commands: block until no refresh is pending or running."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    return True
+            time.sleep(0.05)
+        return False
+
+
+_background = _BackgroundRefresher()
+
+
 def check_inputs() -> None:
-    """From a page view: refresh (in-process) or ask for a refresh (broker) if the inputs moved on."""
-    if _in_process():
-        if not materialize.is_current():
-            materialize.refresh_aggregates()
-        return
-    if not cache.add(CHECKED_KEY, True, timeout=CHECK_EVERY_SECONDS):
-        return
-    if not materialize.is_current():
-        request_refresh()
+    """Kept for callers being moved off it: a read never starts a rebuild any more."""
