@@ -14,6 +14,7 @@ A page that reads aggregates older than the inputs computes them live and says s
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -31,6 +32,7 @@ logger = logging.getLogger(__name__)
 REQUESTED_KEY = "explorer:refresh-requested"
 DEBOUNCE_SECONDS = 10
 THREAD_DEBOUNCE_SECONDS = 1.0
+EXIT_WAIT_SECONDS = 300.0
 
 
 def _in_process() -> bool:
@@ -79,6 +81,7 @@ class _BackgroundRefresher:
         self._lock = threading.Lock()
         self._pending = False
         self._thread: threading.Thread | None = None
+        self._waits_at_exit = False
 
     def request(self) -> None:
         with self._lock:
@@ -87,6 +90,10 @@ class _BackgroundRefresher:
                 return
             self._thread = threading.Thread(target=self._drain, name="explorer-refresh", daemon=True)
             self._thread.start()
+            if not self._waits_at_exit:
+                # A command (load_demo, import_interviews) must not exit mid-rebuild and leave the claim behind.
+                atexit.register(self.wait_idle, EXIT_WAIT_SECONDS)
+                self._waits_at_exit = True
 
     def _drain(self) -> None:
         try:
