@@ -108,7 +108,8 @@ class MetricVersion(models.Model):
         if not self.is_numeric:
             return " < ".join(self.values) if self.scale_type == ScaleType.ORDINAL else " | ".join(self.values)
         step = f" in steps of {self.step.normalize():f}" if self.step else ""
-        return f"{self.minimum.normalize():f}–{self.maximum.normalize():f}{step}"
+        low, high = self.minimum or Decimal(0), self.maximum or Decimal(0)  # numeric versions have both
+        return f"{low.normalize():f}–{high.normalize():f}{step}"
 
     def anchor_rows(self) -> list[tuple[str, str]]:
         return [(point, self.anchors[point]) for point in self.scale_points() if point in self.anchors]

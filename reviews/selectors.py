@@ -7,6 +7,8 @@ their own review of it. Every page and API endpoint reads reviews through these 
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
     Count,
@@ -46,7 +48,7 @@ Status = Interview.Status
 REVIEWABLE = [Status.SUBMITTED, Status.IN_REVIEW]
 
 
-def _is_user(user: User | AnonymousUser | None) -> bool:
+def _is_user(user: User | AnonymousUser | None) -> TypeGuard[User]:
     return bool(user is not None and user.is_authenticated)
 
 

@@ -7,6 +7,7 @@ Review content is read only through the blind-rule selectors.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from commons.http import AuthenticatedHttpRequest
 from commons.models import Interview, Study
 from commons.params import parse_id
 from commons.selectors import get_viewable_interview
@@ -47,7 +49,7 @@ def _forbidden(request: HttpRequest, message: str, *, apply_link: bool = False) 
     return render(request, "reviews/forbidden.html", {"message": message, "apply_link": apply_link}, status=403)
 
 
-def _curators_only(request: HttpRequest) -> HttpResponse | None:
+def _curators_only(request: AuthenticatedHttpRequest) -> HttpResponse | None:
     if not request.user.is_curator:
         return _forbidden(request, "Only curators can do this.")
     return None
@@ -81,7 +83,8 @@ def transcript_for_review(interview: Interview) -> list[dict]:
             else:
                 blocks.append(block)
         turns.append({"index": turn.index, "role": turn.role, "participant": turn.participant, "blocks": blocks,
-                      "parent_index": turn.parent.index if turn.parent_id else None, "starts_over": turn.starts_over})
+                      "parent_index": turn.parent.index if turn.parent is not None else None,
+                      "starts_over": turn.starts_over})
     return turns
 
 
@@ -108,7 +111,7 @@ def _side_by_side(interview: Interview, reviews: list[dict]) -> list[dict]:
 
 
 @login_required
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_reviewer:
         applications = selectors.own_applications(user)
@@ -130,7 +133,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def claim(request: HttpRequest) -> HttpResponse:
+def claim(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.is_reviewer:
         return _forbidden(request, "Only approved reviewers can claim interviews.", apply_link=True)
     try:
@@ -143,7 +146,7 @@ def claim(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def release(request: HttpRequest, pk: int) -> HttpResponse:
+def release(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     slot = get_object_or_404(Assignment, pk=pk, reviewer=request.user)
     try:
         services.release_assignment(reviewer=request.user, assignment=slot)
@@ -155,7 +158,7 @@ def release(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def workspace(request: HttpRequest, pk: int) -> HttpResponse:
+def workspace(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The review form beside the transcript."""
     user = request.user
     interview = get_viewable_interview(user, pk)
@@ -205,7 +208,7 @@ def workspace(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def discard(request: HttpRequest, pk: int) -> HttpResponse:
+def discard(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     interview = get_viewable_interview(request.user, pk)
     review = selectors.own_review(request.user, interview)
     if review is None:
@@ -220,7 +223,7 @@ def discard(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def apply(request: HttpRequest) -> HttpResponse:
+def apply(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApplicationForm(request.POST or None, initial={"affiliation": request.user.affiliation})
     if request.method == "POST" and form.is_valid():
         try:
@@ -236,7 +239,7 @@ def apply(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.is_reviewer:
         return _forbidden(request, "Only reviewers have a reviewer profile.", apply_link=True)
     current = services.ensure_profile(request.user)
@@ -261,9 +264,11 @@ def profile(request: HttpRequest) -> HttpResponse:
 def interview_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     interview = get_viewable_interview(request.user, pk)
     open_ = selectors.can_see_reviews(request.user, interview)
-    reviews = []
+    reviews: list[dict[str, Any]] = []
     if open_:
         for review in selectors.visible_reviews(request.user).filter(interview=interview).order_by("kind", "submitted_at", "id"):
+            if review.current_revision is None:
+                continue  # visible reviews are submitted, so they have one
             revision = selectors.revision_detail(review.current_revision)
             reviews.append({"review": review, "revision": revision, "groups": _grouped_scores(revision),
                             "author": selectors.public_name(review)})
@@ -290,7 +295,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def metric_list(request: HttpRequest) -> HttpResponse:
     metrics = list(selectors.metrics_with_versions())
-    rows = []
+    rows: list[dict[str, Any]] = []
     for metric in metrics:
         versions = list(metric.versions.all())
         adopted = next((v for v in versions if v.status == MetricVersion.Status.ADOPTED), None)
@@ -329,7 +334,7 @@ def metric_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def metric_new(request: HttpRequest) -> HttpResponse:
+def metric_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if denied := _curators_only(request):
         return denied
     form = MetricVersionForm(request.POST or None)
@@ -347,7 +352,7 @@ def metric_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def metric_propose_version(request: HttpRequest, slug: str) -> HttpResponse:
+def metric_propose_version(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     if denied := _curators_only(request):
         return denied
     metric = selectors.get_metric(slug)
@@ -369,7 +374,7 @@ def metric_propose_version(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def metric_version_action(request: HttpRequest, slug: str, number: int, action: str) -> HttpResponse:
+def metric_version_action(request: AuthenticatedHttpRequest, slug: str, number: int, action: str) -> HttpResponse:
     version = selectors.get_metric_version(slug, number)
     if denied := _curators_only(request):
         return denied
@@ -425,7 +430,7 @@ def rubric_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def applications(request: HttpRequest) -> HttpResponse:
+def applications(request: AuthenticatedHttpRequest) -> HttpResponse:
     if denied := _curators_only(request):
         return denied
     decided = ReviewerApplication.objects.exclude(status="pending").select_related("applicant", "decided_by")[:50]
@@ -435,7 +440,7 @@ def applications(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def decide(request: HttpRequest, pk: int) -> HttpResponse:
+def decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if denied := _curators_only(request):
         return denied
     application = get_object_or_404(ReviewerApplication, pk=pk)
@@ -456,7 +461,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def curate_interview(request: HttpRequest, pk: int) -> HttpResponse:
+def curate_interview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Curators see who holds each review place (never what they wrote) and assign reviewers."""
     interview = get_viewable_interview(request.user, pk)
     if denied := _curators_only(request):
@@ -477,7 +482,7 @@ def curate_interview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def study_review(request: HttpRequest, slug: str) -> HttpResponse:
+def study_review(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     if denied := _curators_only(request):
         return denied
     study = get_object_or_404(Study, slug=slug)

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 
+from commons.http import AuthenticatedHttpRequest
 from reviews.models import MetricVersion
 from reviews.reliability import conf, selectors
 from reviews.reliability.models import AgreementResult, Audience, SliceType
@@ -107,7 +108,7 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def adjudication(request: HttpRequest) -> HttpResponse:
+def adjudication(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Curators: interviews whose reviewers disagree beyond the threshold, worst first."""
     if not _is_curator(request):
         return HttpResponseForbidden("Curators only.")
