@@ -17,7 +17,7 @@ from django.urls import reverse
 from commons.models import Interview
 from reviews.explorer import agreement as agreement_store
 from reviews.explorer import conf
-from reviews.explorer.aggregation import DrillRow
+from reviews.explorer.sources import DrillRow
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import Scope
 from reviews.models import MetricVersion, ScaleType

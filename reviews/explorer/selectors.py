@@ -19,11 +19,11 @@ from django.db.models import Max, Min
 from django.http import Http404
 
 from commons.models import Interview, Interviewer, Study, TargetModel, User
-from reviews.explorer import aggregation, conf, materialize, presentation, refresh
+from reviews.explorer import aggregation, conf, materialize, presentation, refresh, sources
 from reviews.explorer import agreement as agreement_store
-from reviews.explorer.aggregation import NO_INTERVIEWER, Cell
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import DatasetRelease, RefreshState, Scope, Snapshot
+from reviews.explorer.sources import NO_INTERVIEWER, Cell
 from reviews.models import Judge, MetricVersion, Review, ScaleType
 
 LIVE_CACHE_SECONDS = 300
@@ -47,7 +47,7 @@ class PayloadSource:
             self._public = materialize.public_fingerprint()
         return self._public
 
-    def get(self, key: str, compute: Callable[[aggregation.Source], dict]) -> dict:
+    def get(self, key: str, compute: Callable[[sources.Source], dict]) -> dict:
         refresh.check_inputs()
         if self.filters.is_unfiltered:
             snapshot = (Snapshot.objects.filter(key=materialize.snapshot_key(key, self.filters.raters))
@@ -62,7 +62,7 @@ class PayloadSource:
                                                           self.public, state)
         payload = cache.get(cache_key)
         if payload is None:
-            payload = compute(aggregation.source_for(self.filters))
+            payload = compute(sources.source_for(self.filters))
             cache.set(cache_key, payload, LIVE_CACHE_SECONDS)
         return payload
 
@@ -232,10 +232,10 @@ def drilldown(filters: Filters, *, metric_version_id: int, cell: Cell, missing: 
     if version is None:
         raise Http404("No such metric version.")
     refresh.check_inputs()
-    source = aggregation.source_for(filters)
+    source = sources.source_for(filters)
     offset = (page - 1) * DRILL_PAGE_SIZE
     total, rows = aggregation.drill(source, version.pk, cell, missing=missing, offset=offset, limit=DRILL_PAGE_SIZE)
-    interviews = {i.pk: i for i in aggregation.public_interviews().filter(pk__in=[r.interview_id for r in rows])}
+    interviews = {i.pk: i for i in sources.public_interviews().filter(pk__in=[r.interview_id for r in rows])}
     items = [presentation.interview_item(interviews[row.interview_id], row)
              for row in rows if row.interview_id in interviews]
     found_model = _model_info({cell.model_id}) if cell.model_id is not None else []
@@ -265,7 +265,7 @@ def filter_options() -> dict[str, Any]:
     found = cache.get(key)
     if found is not None:
         return found
-    public = aggregation.public_interviews()
+    public = sources.public_interviews()
     ids = public.values("pk")
     studies = list(Study.objects.filter(interviews__in=ids).distinct().order_by("title").values("id", "title"))
     interviewers = _interviewer_info(set(public.exclude(interviewer__isnull=True)
