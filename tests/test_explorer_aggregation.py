@@ -259,7 +259,6 @@ def test_withdrawal_is_never_counted_even_before_the_refresh(world, monkeypatch,
     materialize.refresh_aggregates()
     assert Snapshot.objects.exists()
     # The refresh job has not run since: the snapshot is stale, and must not be used.
-    monkeypatch.setattr("reviews.explorer.refresh.check_inputs", lambda: None)
     monkeypatch.setattr("reviews.explorer.refresh.request_refresh", lambda: None)
     assert overview_cell(overview(refresh=False), world.M.pk, world.A.pk)["n"] == 3
     services.withdraw_interview(interview=Interview.objects.get(pk=world.a2.pk), actor=curator, reason="Test")

@@ -1,5 +1,7 @@
 """From reviews to the explorer's numbers. Reads only; shared by pages, API and the refresh job.
 
+Rows come from `sources`; this module summarises them into cells and page payloads.
+
 Definitions (also shown on the pages, see templates/explorer/_method.html):
 
 1. A *rater* is a human reviewer, or a model judge with one prompt version. A rater's value for an
@@ -23,248 +25,25 @@ from __future__ import annotations
 
 import contextvars
 import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from django.contrib.auth.models import AnonymousUser
-from django.db import connection
-from django.db.models import Avg, Count, F, Q, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import Q
 
-from commons import selectors as commons_selectors
+from commons.models import Interview, Interviewer
 from reviews.explorer import conf
 from reviews.explorer.filters import Filters
-from reviews.explorer.models import InterviewConsensus, Scope
+from reviews.explorer.models import Scope
+from reviews.explorer.sources import NO_INTERVIEWER, Cell, DrillRow, GroupedRow, Source, filtered_interviews
+from reviews.explorer.sources import public_interviews  # noqa: F401 - re-exported: benchmarks import it from here
 from reviews.explorer.stats import CellStats, rank_descending, seed_for, summarize
-from commons.models import Interview, Interviewer
 from reviews.models import MetricVersion, Review, ScaleType, Score
 
-NO_INTERVIEWER = 0  # key of interviews without a recorded interviewer
 # Bump when the shape or meaning of a payload changes: stored snapshots of another version are ignored.
 PAYLOAD_VERSION = 4
-
-# ---------------------------------------------------------------------------------------------- scope
-
-
-def public_interviews() -> QuerySet[Interview]:
-    """Exactly what an anonymous visitor sees listed: the only interviews any public number counts."""
-    return commons_selectors.listed_interviews(AnonymousUser())
-
-
-def filtered_interviews(filters: Filters) -> QuerySet[Interview]:
-    qs = public_interviews()
-    if filters.study:
-        qs = qs.filter(study_id=filters.study)
-    if filters.interviewers:
-        qs = qs.filter(interviewer_id__in=filters.interviewers)
-    for factor, levels in filters.conditions:
-        qs = commons_selectors.filter_condition(qs, factor, list(levels))
-    if filters.topic:
-        qs = commons_selectors.filter_topic(qs, filters.topic)
-    if filters.date_from:
-        qs = qs.filter(conducted_on__gte=filters.date_from)
-    if filters.date_to:
-        qs = qs.filter(conducted_on__lte=filters.date_to)
-    return qs
-
-
-# ---------------------------------------------------------------------------------------------- sources
-
-
-Conditions = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True)
-class GroupedRow:
-    """How many interviews of one model/interviewer/condition combination have one consensus value."""
-
-    metric_version_id: int
-    model_id: int
-    interviewer_id: int
-    conditions: Conditions
-    value: float | None  # None: assessed, but every rater's value was missing
-    count: int
-
-
-@dataclass(frozen=True)
-class DrillRow:
-    interview_id: int
-    value: float | None
-    raters: int
-    assessed_by: int
-
-
-@dataclass(frozen=True)
-class Cell:
-    """Which interviews a number stands for, within a metric version."""
-
-    model_id: int | None = None
-    interviewer_ids: tuple[int, ...] = ()  # any of these (several: one name's stances pooled); empty = any
-    conditions: Conditions = ()
-
-    def matches(self, model_id: int, interviewer_id: int, conditions: dict[str, str]) -> bool:
-        return ((self.model_id is None or self.model_id == model_id)
-                and (not self.interviewer_ids or interviewer_id in self.interviewer_ids)
-                and all(conditions.get(factor) == level for factor, level in self.conditions))
-
-
-def _conditions_key(raw: Any) -> Conditions:
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return ()
-    if not isinstance(raw, dict):
-        return ()
-    return tuple(sorted((str(k), str(v)) for k, v in raw.items() if isinstance(v, (str, int, float))))
-
-
-class Source(Protocol):
-    key: str
-
-    def counts(self) -> dict[str, int]: ...
-
-    def rows(self, metric_version_ids: Iterable[int] | None, *, with_conditions: bool) -> list[GroupedRow]: ...
-
-    def drill(self, metric_version_id: int, cell: Cell, *, missing: bool, offset: int, limit: int
-              ) -> tuple[int, list[DrillRow]]: ...
-
-
-class MaterializedSource:
-    """Consensus values precomputed per interview (InterviewConsensus), for all / human / judge raters."""
-
-    def __init__(self, scope: str, interviews: QuerySet[Interview]) -> None:
-        self.key = scope
-        self.scope = scope
-        self.interviews = interviews
-
-    def counts(self) -> dict[str, int]:
-        return interview_counts(self.interviews)
-
-    def _base(self) -> QuerySet[InterviewConsensus]:
-        return InterviewConsensus.objects.filter(scope=self.scope, interview__in=self.interviews.values("pk"))
-
-    def rows(self, metric_version_ids: Iterable[int] | None, *, with_conditions: bool) -> list[GroupedRow]:
-        qs = self._base()
-        if metric_version_ids is not None:
-            qs = qs.filter(metric_version_id__in=list(metric_version_ids))
-        fields = ["metric_version_id", "target_model_id", "interviewer_id", "value"]
-        if with_conditions:
-            qs = qs.annotate(conditions_text=Cast("interview__conditions", TextField()))
-            fields.append("conditions_text")
-        grouped = qs.values(*fields).annotate(n=Count("*")).order_by()
-        sql, params = grouped.query.sql_with_params()
-        keys: dict[str, Conditions] = {}
-        out = []
-        with connection.cursor() as cursor:  # plain tuples: the ORM's per-row conversion costs more than the query
-            cursor.execute(sql, params)
-            for row in cursor.fetchall():
-                conditions: Conditions = ()
-                if with_conditions:
-                    text = row[4] or "{}"
-                    conditions = keys.get(text) or keys.setdefault(text, _conditions_key(text))
-                out.append(GroupedRow(row[0], row[1], row[2] or NO_INTERVIEWER, conditions, row[3], row[-1]))
-        return out
-
-    def drill(self, metric_version_id: int, cell: Cell, *, missing: bool, offset: int, limit: int
-              ) -> tuple[int, list[DrillRow]]:
-        qs = self._base().filter(metric_version_id=metric_version_id, value__isnull=missing)
-        if cell.model_id is not None:
-            qs = qs.filter(target_model_id=cell.model_id)
-        if cell.interviewer_ids:
-            known = [i for i in cell.interviewer_ids if i != NO_INTERVIEWER]
-            match = Q(interviewer_id__in=known)
-            if NO_INTERVIEWER in cell.interviewer_ids:
-                match |= Q(interviewer_id__isnull=True)
-            qs = qs.filter(match)
-        for factor, level in cell.conditions:
-            qs = commons_selectors.filter_condition(qs, factor, [level], json_field="interview__conditions")
-        total = qs.count()
-        page = qs.order_by(F("value").desc(nulls_last=True), "interview_id")[offset:offset + limit]
-        return total, [DrillRow(r.interview_id, r.value, r.raters, r.assessed_by) for r in page]
-
-
-class RaterSource:
-    """One judge's or one reviewer's values, computed from their reviews directly (no materialization)."""
-
-    def __init__(self, kind: str, rater_id: int, interviews: QuerySet[Interview]) -> None:
-        self.key = f"{kind}:{rater_id}"
-        self.kind = kind
-        self.rater_id = rater_id
-        self.interviews = interviews
-        self._cache: dict[tuple, list[tuple[int, int, float | None, int]]] = {}
-
-    def counts(self) -> dict[str, int]:
-        return interview_counts(self.interviews)
-
-    def _per_interview(self, metric_version_ids: Iterable[int] | None) -> list[tuple[int, int, float | None, int]]:
-        """(interview, metric version, value, score rows) for this rater."""
-        ids = None if metric_version_ids is None else tuple(sorted(metric_version_ids))
-        if ids in self._cache:
-            return self._cache[ids]
-        reviews = Review.objects.filter(status=Review.Status.SUBMITTED, interview__in=self.interviews.values("pk"))
-        if self.kind == Scope.JUDGE:
-            reviews = reviews.filter(kind=Review.Kind.JUDGE, judge_id=self.rater_id)
-        else:
-            reviews = reviews.filter(kind=Review.Kind.HUMAN, reviewer_id=self.rater_id,
-                                     interview__status=Interview.Status.REVIEWED)
-        scores = Score.objects.filter(revision__is_current=True, revision__review__in=reviews.values("pk"))
-        if ids is not None:
-            scores = scores.filter(metric_version_id__in=ids)
-        rows = [(r["interview"], r["metric_version_id"], r["value"], r["total"])
-                for r in scores.values("metric_version_id", interview=F("revision__review__interview_id"))
-                .annotate(value=Avg("value"), total=Count("id")).order_by()]
-        self._cache[ids] = rows
-        return rows
-
-    def _interviews(self, ids: Iterable[int]) -> dict[int, tuple[int, int, dict]]:
-        found = {}
-        wanted = list(set(ids))
-        for start in range(0, len(wanted), 5000):
-            chunk = wanted[start:start + 5000]
-            for pk, model, interviewer, conditions in (Interview.objects.filter(pk__in=chunk)
-                                                       .values_list("pk", "target_model_id", "interviewer_id",
-                                                                    "conditions")):
-                found[pk] = (model, interviewer or NO_INTERVIEWER, conditions if isinstance(conditions, dict) else {})
-        return found
-
-    def rows(self, metric_version_ids: Iterable[int] | None, *, with_conditions: bool) -> list[GroupedRow]:
-        per_interview = self._per_interview(metric_version_ids)
-        facts = self._interviews(r[0] for r in per_interview)
-        counts: dict[tuple, int] = defaultdict(int)
-        for interview_id, version_id, value, _ in per_interview:
-            model, interviewer, conditions = facts[interview_id]
-            key = _conditions_key(conditions) if with_conditions else ()
-            counts[(version_id, model, interviewer, key, value)] += 1
-        return [GroupedRow(v, m, i, c, value, n) for (v, m, i, c, value), n in counts.items()]
-
-    def drill(self, metric_version_id: int, cell: Cell, *, missing: bool, offset: int, limit: int
-              ) -> tuple[int, list[DrillRow]]:
-        per_interview = [r for r in self._per_interview([metric_version_id]) if (r[2] is None) == missing]
-        facts = self._interviews(r[0] for r in per_interview)
-        chosen = [DrillRow(i, value, 0 if value is None else 1, 1) for i, _, value, _ in per_interview
-                  if cell.matches(*facts[i])]
-        chosen.sort(key=lambda r: (r.value is None, -(r.value or 0.0), r.interview_id))
-        return len(chosen), chosen[offset:offset + limit]
-
-
-def interview_counts(interviews: QuerySet[Interview]) -> dict[str, int]:
-    return interviews.order_by().aggregate(
-        interviews=Count("pk"), models=Count("target_model", distinct=True),
-        interviewers=Count("interviewer", distinct=True, filter=Q(interviewer__isnull=False)))
-
-
-def source_for(filters: Filters) -> Source:
-    interviews = filtered_interviews(filters)
-    single = filters.single_rater
-    if single:
-        return RaterSource(single[0], single[1], interviews)
-    return MaterializedSource(filters.raters, interviews)
-
 
 # ---------------------------------------------------------------------------------------------- cells
 
@@ -366,90 +145,130 @@ def overview_payload(source: Source) -> dict[str, Any]:
     }
 
 
-def metric_payload(source: Source, version: MetricVersion) -> dict[str, Any]:
-    """One metric version: per model, per model × interviewer, per model × condition level; coverage."""
-    rows = source.rows([version.pk], with_conditions=True)
-    by_model: dict[int, _Accumulator] = defaultdict(_Accumulator)
-    by_pair: dict[tuple[int, int], _Accumulator] = defaultdict(_Accumulator)
-    by_interviewer: dict[int, _Accumulator] = defaultdict(_Accumulator)
-    by_name_pair: dict[tuple[int, str], _Accumulator] = defaultdict(_Accumulator)
-    by_name: dict[str, _Accumulator] = defaultdict(_Accumulator)
-    names = interviewer_names({r.interviewer_id for r in rows})
-    by_level: dict[tuple[int, str, str], _Accumulator] = defaultdict(_Accumulator)
-    by_two_way: dict[tuple[int, str, str, str, str], _Accumulator] = defaultdict(_Accumulator)
-    overall = _Accumulator()
-    factor_levels: dict[str, set[str]] = defaultdict(set)
-    assessed = missing = 0
-    for row in rows:
-        assessed += row.count
+@dataclass
+class _MetricTally:
+    """One pass over a metric version's rows: value histograms per model, interviewer (and name), level."""
+
+    names: dict[int, str]  # interviewer → name
+    by_model: dict[int, _Accumulator] = field(default_factory=lambda: defaultdict(_Accumulator))
+    by_pair: dict[tuple[int, int], _Accumulator] = field(default_factory=lambda: defaultdict(_Accumulator))
+    by_interviewer: dict[int, _Accumulator] = field(default_factory=lambda: defaultdict(_Accumulator))
+    by_name_pair: dict[tuple[int, str], _Accumulator] = field(default_factory=lambda: defaultdict(_Accumulator))
+    by_name: dict[str, _Accumulator] = field(default_factory=lambda: defaultdict(_Accumulator))
+    by_level: dict[tuple[int, str, str], _Accumulator] = field(default_factory=lambda: defaultdict(_Accumulator))
+    by_two_way: dict[tuple[int, str, str, str, str], _Accumulator] = field(
+        default_factory=lambda: defaultdict(_Accumulator))
+    overall: _Accumulator = field(default_factory=_Accumulator)
+    factor_levels: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    assessed: int = 0
+    missing: int = 0
+
+    def add(self, row: GroupedRow) -> None:
+        self.assessed += row.count
         if row.value is None:
-            missing += row.count
-            continue
-        by_model[row.model_id].add(row)
-        by_pair[(row.model_id, row.interviewer_id)].add(row)
-        by_interviewer[row.interviewer_id].add(row)
-        by_name_pair[(row.model_id, names[row.interviewer_id])].add(row)
-        by_name[names[row.interviewer_id]].add(row)
-        overall.add(row)
+            self.missing += row.count
+            return
+        name = self.names[row.interviewer_id]
+        self.by_model[row.model_id].add(row)
+        self.by_pair[(row.model_id, row.interviewer_id)].add(row)
+        self.by_interviewer[row.interviewer_id].add(row)
+        self.by_name_pair[(row.model_id, name)].add(row)
+        self.by_name[name].add(row)
+        self.overall.add(row)
         for factor, level in row.conditions:
-            factor_levels[factor].add(level)
-            by_level[(row.model_id, factor, level)].add(row)
+            self.factor_levels[factor].add(level)
+            self.by_level[(row.model_id, factor, level)].add(row)
         for (f1, l1) in row.conditions:
             for (f2, l2) in row.conditions:
                 if f1 < f2:
-                    by_two_way[(row.model_id, f1, l1, f2, l2)].add(row)
+                    self.by_two_way[(row.model_id, f1, l1, f2, l2)].add(row)
+
+
+def metric_payload(source: Source, version: MetricVersion) -> dict[str, Any]:
+    """One metric version: per model, per model × interviewer, per model × condition level; coverage."""
+    rows = source.rows([version.pk], with_conditions=True)
+    tally = _MetricTally(interviewer_names({r.interviewer_id for r in rows}))
+    for row in rows:
+        tally.add(row)
     v = version.pk
-    models = sorted(by_model)
-    interviewers = sorted(by_interviewer)
-    pairs = {f"{m}:{i}": acc.payload(f"{v}|model={m}|interviewer={i}") for (m, i), acc in by_pair.items()}
+    models = sorted(tally.by_model)
+    interviewers = sorted(tally.by_interviewer)
+    name_list = sorted(tally.by_name, key=str.lower)
+    return {
+        "metric_version": v,
+        "models": models,
+        "interviewers": interviewers,
+        "by_model": _model_cells(tally, v, models),
+        "by_model_interviewer": _pair_cells(tally, v, models, interviewers),
+        "by_interviewer": {str(i): acc.payload(f"{v}|interviewer={i}") for i, acc in tally.by_interviewer.items()},
+        "interviewer_names": [{"name": n, "interviewer_ids": sorted(i for i in interviewers if tally.names[i] == n)}
+                              for n in name_list],
+        "by_model_interviewer_name": _name_pair_cells(tally, v, models, name_list),
+        "by_interviewer_name": {n: acc.payload(f"{v}|interviewer-name={n}") for n, acc in tally.by_name.items()},
+        "overall": tally.overall.payload(f"{v}|all") if tally.overall.hist else None,
+        "factors": _factor_cells(tally, v, models),
+        "two_way": _two_way_cells(tally, v),
+        "coverage": {"assessed": tally.assessed, "missing": tally.missing},
+    }
+
+
+def _model_cells(tally: _MetricTally, v: int, models: list[int]) -> dict[str, dict[str, Any]]:
+    """Per model, with its histogram and its rank among the models."""
+    cells = {str(m): acc.payload(f"{v}|model={m}", with_histogram=True) for m, acc in tally.by_model.items()}
+    for m, r in zip(models, rank_descending([cells[str(m)]["mean"] for m in models]), strict=True):
+        cells[str(m)]["rank"] = r
+    return cells
+
+
+def _pair_cells(tally: _MetricTally, v: int, models: list[int], interviewers: list[int]) -> dict[str, dict[str, Any]]:
+    """Per model × interviewer, ranked among the models within each interviewer's column."""
+    pairs = {f"{m}:{i}": acc.payload(f"{v}|model={m}|interviewer={i}") for (m, i), acc in tally.by_pair.items()}
     ranks: dict[str, int | None] = {}
     for i in interviewers:
         column = [pairs.get(f"{m}:{i}", {}).get("mean") for m in models]
         ranks.update({f"{m}:{i}": r for m, r in zip(models, rank_descending(column), strict=True)})
-    name_list = sorted(by_name, key=str.lower)
-    name_pairs = {f"{m}|{n}": acc.payload(f"{v}|model={m}|interviewer-name={n}") for (m, n), acc in by_name_pair.items()}
+    for key, cell in pairs.items():
+        cell["rank"] = ranks.get(key)
+    return pairs
+
+
+def _name_pair_cells(tally: _MetricTally, v: int, models: list[int], name_list: list[str]
+                     ) -> dict[str, dict[str, Any]]:
+    """Per model × interviewer name (stances pooled), ranked among the models within each name's column."""
+    name_pairs = {f"{m}|{n}": acc.payload(f"{v}|model={m}|interviewer-name={n}")
+                  for (m, n), acc in tally.by_name_pair.items()}
     for n in name_list:
         column = [name_pairs.get(f"{m}|{n}", {}).get("mean") for m in models]
         for m, r in zip(models, rank_descending(column), strict=True):
             if f"{m}|{n}" in name_pairs:
                 name_pairs[f"{m}|{n}"]["rank"] = r
-    model_cells = {str(m): acc.payload(f"{v}|model={m}", with_histogram=True) for m, acc in by_model.items()}
-    for m, r in zip(models, rank_descending([model_cells[str(m)]["mean"] for m in models]), strict=True):
-        model_cells[str(m)]["rank"] = r
-    for key, cell in pairs.items():
-        cell["rank"] = ranks.get(key)
+    return name_pairs
+
+
+def _factor_cells(tally: _MetricTally, v: int, models: list[int]) -> list[dict[str, Any]]:
     factors = []
-    for factor in sorted(factor_levels):
-        levels = sorted(factor_levels[factor])
+    for factor in sorted(tally.factor_levels):
+        levels = sorted(tally.factor_levels[factor])
+        by_level = tally.by_level
         cells = {f"{m}:{level}": by_level[(m, factor, level)].payload(f"{v}|model={m}|{factor}={level}")
                  for m in models for level in levels if by_level[(m, factor, level)].hist}
         factors.append({"factor": factor, "levels": levels, "cells": cells})
+    return factors
+
+
+def _two_way_cells(tally: _MetricTally, v: int) -> list[dict[str, Any]]:
     two_way = []
-    factor_names = sorted(factor_levels)
+    factor_names = sorted(tally.factor_levels)
     for a_index, first in enumerate(factor_names):
         for second in factor_names[a_index + 1:]:
             cells = {f"{m}:{l1}:{l2}": acc.payload(f"{v}|model={m}|{first}={l1}|{second}={l2}")
-                     for (m, f1, l1, f2, l2), acc in by_two_way.items() if f1 == first and f2 == second and acc.hist}
+                     for (m, f1, l1, f2, l2), acc in tally.by_two_way.items()
+                     if f1 == first and f2 == second and acc.hist}
             if cells:
-                two_way.append({"factors": [first, second], "levels": [sorted(factor_levels[first]),
-                                                                       sorted(factor_levels[second])],
+                two_way.append({"factors": [first, second], "levels": [sorted(tally.factor_levels[first]),
+                                                                       sorted(tally.factor_levels[second])],
                                 "cells": cells})
-    return {
-        "metric_version": v,
-        "models": models,
-        "interviewers": interviewers,
-        "by_model": model_cells,
-        "by_model_interviewer": pairs,
-        "by_interviewer": {str(i): acc.payload(f"{v}|interviewer={i}") for i, acc in by_interviewer.items()},
-        "interviewer_names": [{"name": n, "interviewer_ids": sorted(i for i in interviewers if names[i] == n)}
-                              for n in name_list],
-        "by_model_interviewer_name": name_pairs,
-        "by_interviewer_name": {n: acc.payload(f"{v}|interviewer-name={n}") for n, acc in by_name.items()},
-        "overall": overall.payload(f"{v}|all") if overall.hist else None,
-        "factors": factors,
-        "two_way": two_way,
-        "coverage": {"assessed": assessed, "missing": missing},
-    }
+    return two_way
 
 
 def interviewer_names(ids: Iterable[int]) -> dict[int, str]:

@@ -15,6 +15,7 @@ Parameters (all optional, repeatable where noted):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlencode
@@ -26,6 +27,9 @@ from commons.params import parse_id
 
 FACTOR_PATTERN = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9 _.-]{0,79}\Z")
 MAX_TEXT = 80
+
+# Collects a message against the parameter it is about.
+ErrorSink = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,8 @@ def _date(raw: str) -> date | None:
         return None
 
 
-def _known(study: int | None, interviewers: list[int], judge: int | None, error) -> tuple:
+def _known(study: int | None, interviewers: list[int], judge: int | None, error: ErrorSink
+           ) -> tuple[int | None, list[int], int | None]:
     """Ids that name nothing are an error, not an empty view that looks like a finding. (Reviewer ids
     are not checked: saying which ids are reviewers would list people.)"""
     from commons.models import Interviewer, Study
@@ -129,18 +134,16 @@ def _known(study: int | None, interviewers: list[int], judge: int | None, error)
     return study, interviewers, judge
 
 
-def parse_filters(query: QueryDict) -> ParsedFilters:
-    """Filters from a query string; bad values are reported per parameter (and left out), never raised."""
-    errors: dict[str, list[str]] = {}
+def _optional_id(query: QueryDict, name: str, message: str, error: ErrorSink) -> int | None:
+    if not query.get(name, "").strip():
+        return None
+    value = parse_id(query[name])
+    if value is None:
+        error(name, message)
+    return value
 
-    def error(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
 
-    study = None
-    if query.get("study", "").strip():
-        study = parse_id(query["study"])
-        if study is None:
-            error("study", "Choose a study by its number.")
+def _interviewers(query: QueryDict, error: ErrorSink) -> list[int]:
     interviewers: list[int] = []
     for raw in query.getlist("interviewer"):
         if not raw.strip():
@@ -150,6 +153,10 @@ def parse_filters(query: QueryDict) -> ParsedFilters:
             error("interviewer", f"“{raw[:MAX_TEXT]}” is not an interviewer number.")
         elif value not in interviewers:
             interviewers.append(value)
+    return interviewers
+
+
+def _conditions(query: QueryDict, error: ErrorSink) -> dict[str, list[str]]:
     conditions: dict[str, list[str]] = {}
     for key in sorted(query.keys()):
         if not key.startswith("cond."):
@@ -167,23 +174,17 @@ def parse_filters(query: QueryDict) -> ParsedFilters:
                 continue
             if level not in conditions.setdefault(factor, []):
                 conditions[factor].append(level)
-    topic = query.get("topic", "").strip()
-    if len(topic) > MAX_TEXT:
-        error("topic", f"A topic has at most {MAX_TEXT} characters.")
-        topic = ""
+    return conditions
+
+
+def _raters(query: QueryDict, error: ErrorSink) -> tuple[str, int | None, int | None]:
+    """Reviewer kind, and one judge or one reviewer compatible with it."""
     raters = query.get("raters", "").strip() or Scope.ALL
     if raters not in Scope.values:
         error("raters", "Reviewer kind is one of: all, human, judge.")
         raters = Scope.ALL
-    judge = reviewer = None
-    if query.get("judge", "").strip():
-        judge = parse_id(query["judge"])
-        if judge is None:
-            error("judge", "Choose a judge by its number.")
-    if query.get("reviewer", "").strip():
-        reviewer = parse_id(query["reviewer"])
-        if reviewer is None:
-            error("reviewer", "Choose a reviewer by their number.")
+    judge = _optional_id(query, "judge", "Choose a judge by its number.", error)
+    reviewer = _optional_id(query, "reviewer", "Choose a reviewer by their number.", error)
     if judge is not None and reviewer is not None:
         error("reviewer", "Choose one judge or one reviewer, not both.")
         reviewer = None
@@ -193,6 +194,10 @@ def parse_filters(query: QueryDict) -> ParsedFilters:
     if reviewer is not None and raters == Scope.JUDGE:
         error("reviewer", "A reviewer's scores are not among judge reviews; set reviewer kind to human or all.")
         reviewer = None
+    return raters, judge, reviewer
+
+
+def _dates(query: QueryDict, error: ErrorSink) -> tuple[date | None, date | None]:
     date_from = date_to = None
     if query.get("from", "").strip():
         date_from = _date(query["from"])
@@ -205,6 +210,25 @@ def parse_filters(query: QueryDict) -> ParsedFilters:
     if date_from and date_to and date_from > date_to:
         error("to", "The end date is before the start date.")
         date_to = None
+    return date_from, date_to
+
+
+def parse_filters(query: QueryDict) -> ParsedFilters:
+    """Filters from a query string; bad values are reported per parameter (and left out), never raised."""
+    errors: dict[str, list[str]] = {}
+
+    def error(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    study = _optional_id(query, "study", "Choose a study by its number.", error)
+    interviewers = _interviewers(query, error)
+    conditions = _conditions(query, error)
+    topic = query.get("topic", "").strip()
+    if len(topic) > MAX_TEXT:
+        error("topic", f"A topic has at most {MAX_TEXT} characters.")
+        topic = ""
+    raters, judge, reviewer = _raters(query, error)
+    date_from, date_to = _dates(query, error)
     study, interviewers, judge = _known(study, interviewers, judge, error)
     filters = Filters(
         study=study, interviewers=tuple(sorted(interviewers)),

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from commons import locks
-from reviews.explorer import aggregation, conf
+from reviews.explorer import aggregation, conf, sources
 from reviews.explorer.models import InterviewConsensus, RefreshState, Scope, Snapshot
 from commons.models import Interview
 from commons.selectors import PUBLISHED
@@ -203,7 +203,7 @@ def snapshot_payloads() -> dict[str, dict]:
     """Every unfiltered page's numbers, for each reviewer kind."""
     payloads: dict[str, dict] = {}
     for scope in Scope.values:
-        source = aggregation.MaterializedSource(scope, aggregation.public_interviews())
+        source = sources.MaterializedSource(scope, sources.public_interviews())
         overview = aggregation.overview_payload(source)
         payloads[snapshot_key("overview", scope)] = overview
         payloads[snapshot_key("coverage", scope)] = aggregation.coverage_payload(source)

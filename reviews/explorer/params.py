@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.http import QueryDict
 
-from reviews.explorer.aggregation import Cell
+from reviews.explorer.sources import Cell
 from reviews.explorer.filters import FACTOR_PATTERN, MAX_TEXT, ParsedFilters, parse_filters
 from commons.params import parse_id
 

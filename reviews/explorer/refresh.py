@@ -125,6 +125,3 @@ class _BackgroundRefresher:
 
 _background = _BackgroundRefresher()
 
-
-def check_inputs() -> None:
-    """Kept for callers being moved off it: a read never starts a rebuild any more."""

@@ -30,7 +30,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from commons import locks
-from reviews.explorer import aggregation, agreement, conf
+from reviews.explorer import agreement, conf, sources
 from reviews.explorer.models import DatasetRelease, InterviewConsensus, ReleaseFile
 from commons.models import Interview, Licence, Turn, User
 from reviews.models import Review, Score
@@ -74,7 +74,7 @@ class Table:
 
 
 def _public_interviews():  # noqa: ANN202
-    return aggregation.public_interviews().order_by("pk")
+    return sources.public_interviews().order_by("pk")
 
 
 def _counted_reviews():  # noqa: ANN202

@@ -22,7 +22,9 @@ from reviews.services.writing import (
 )
 from reviews.still_alive_scores import (
     ALL_SLUGS,
+    Replicate,
     ScoredRecord,
+    ScoreFile,
     ScoreFileError,
     find_score_files,
     read_score_file,
@@ -142,14 +144,9 @@ def _checked(record: ScoredRecord, versions: dict[str, MetricVersion],
     return scores, evidence
 
 
-def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_version: str = "",
-                       progress: Callable[[str], None] | None = None) -> ImportReport:
-    """Import Still Alive score files as judge reviews. Running it again adds nothing.
-
-    Each record (one session × one replicate) is written in its own transaction: a bad record is
-    reported and leaves nothing behind; failed replicates are reported and skipped.
-    """
-    report = ImportReport()
+def _read_files(paths: list[Path], judge_name: str, prompt_version: str, report: ImportReport
+                ) -> list[tuple[ScoreFile, str, str]]:
+    """Every score file under `paths` with its judge and prompt version; all are read before any is written."""
     files, skipped = find_score_files(paths)
     for _, reason in skipped:
         report.skipped_files[reason] += 1
@@ -161,6 +158,92 @@ def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_versio
             raise ServiceError(f"{path} does not name its judge; pass --judge NAME.", "judge")
         version = prompt_version.strip() or score_file.prompt_version or "unspecified"
         parsed.append((score_file, judge, version))
+    return parsed
+
+
+class _FileImport:
+    """One score file's replicates written as one judge's reviews, with what happened in `report`."""
+
+    def __init__(self, score_file: ScoreFile, judge: Judge, prompt_version: str,
+                 versions: dict[str, MetricVersion], report: ImportReport) -> None:
+        self.score_file = score_file
+        self.judge = judge
+        self.prompt_version = prompt_version
+        self.versions = versions
+        self.report = report
+        session_ids = {rec.session_id for rep in score_file.replicates for rec in rep.records}
+        # The first upload of a session wins when it was uploaded twice.
+        self.interviews: dict[str, Interview] = {}
+        for interview in (Interview.objects.filter(source_id__in=session_ids)
+                          .exclude(status=Interview.Status.WITHDRAWN).order_by("created_at", "id")):
+            self.interviews.setdefault(interview.source_id, interview)
+        self.existing = set(Review.objects.filter(judge=judge, prompt_version=prompt_version,
+                                                  interview__in=self.interviews.values())
+                            .values_list("interview_id", "replicate"))
+        self.turns: dict[int, list[tuple[int, str, str]]] = {}
+
+    def run(self) -> None:
+        for rep in self.score_file.replicates:
+            self._replicate(rep)
+
+    def _replicate(self, rep: Replicate) -> None:
+        report = self.report
+        where = {"file": self.score_file.path, "replicate": rep.number}
+        if rep.failure:
+            report.failed_replicates.append({**where, "error": rep.failure})
+            return
+        if rep.empty:
+            report.empty_replicates.append(where)
+            return
+        for error in rep.errors:
+            report.rejected.append({"location": error.location, "session": error.session_id, "error": error.message})
+        for record in rep.records:
+            report.unknown_fields.update(record.unknown_fields)
+            interview = self.interviews.get(record.session_id)
+            if interview is None:
+                report.unmatched_sessions.append({**where, "session": record.session_id})
+                continue
+            self._record(rep.number, record, interview)
+
+    def _record(self, replicate: int, record: ScoredRecord, interview: Interview) -> None:
+        report = self.report
+        key = (self.judge.name, self.prompt_version, replicate)
+        if (interview.pk, replicate) in self.existing:
+            report.existing[key] += 1
+            return
+        if interview.pk not in self.turns:
+            self.turns[interview.pk] = list(interview.turns.order_by("index").values_list("index", "role", "text"))
+        try:
+            scores, evidence = _checked(record, self.versions, self.turns[interview.pk])
+            create_judge_review(interview=interview, judge=self.judge, prompt_version=self.prompt_version,
+                                replicate=replicate, scores=scores, evidence=evidence, critique=record.notes,
+                                source=f"{self.score_file.path} replicate {replicate}")
+        except ServiceError as err:
+            report.rejected.append({"location": f"{record.location}.{err.field}", "session": record.session_id,
+                                    "field": err.field, "error": err.message})
+            return
+        except IntegrityError:
+            report.existing[key] += 1  # imported concurrently
+            return
+        self.existing.add((interview.pk, replicate))
+        report.created[key] += 1
+        report.evidence += len(evidence)
+        report.evidence_anchored += sum(e.turn_index is not None for e in evidence)
+        for score in scores:
+            if score.value is None:
+                report.missing[score.missing_reason] += 1
+                report.missing_by_metric[(score.version.metric.slug, score.missing_reason)] += 1
+
+
+def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_version: str = "",
+                       progress: Callable[[str], None] | None = None) -> ImportReport:
+    """Import Still Alive score files as judge reviews. Running it again adds nothing.
+
+    Each record (one session × one replicate) is written in its own transaction: a bad record is
+    reported and leaves nothing behind; failed replicates are reported and skipped.
+    """
+    report = ImportReport()
+    parsed = _read_files(paths, judge_name, prompt_version, report)
     versions = still_alive_versions()
     judges: dict[str, Judge] = {}
     for score_file, judge_label, version in parsed:
@@ -168,57 +251,7 @@ def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_versio
         if judge_label not in judges:
             judges[judge_label], _ = Judge.objects.get_or_create(name=judge_label[:120],
                                                                  defaults={"model_identifier": judge_label[:200]})
-        judge = judges[judge_label]
-        session_ids = {rec.session_id for rep in score_file.replicates for rec in rep.records}
-        interviews = {}
-        for interview in (Interview.objects.filter(source_id__in=session_ids)
-                          .exclude(status=Interview.Status.WITHDRAWN).order_by("created_at", "id")):
-            interviews.setdefault(interview.source_id, interview)
-        existing = set(Review.objects.filter(judge=judge, prompt_version=version, interview__in=interviews.values())
-                       .values_list("interview_id", "replicate"))
-        turn_cache: dict[int, list[tuple[int, str, str]]] = {}
-        for rep in score_file.replicates:
-            key = (judge.name, version, rep.number)
-            where = {"file": score_file.path, "replicate": rep.number}
-            if rep.failure:
-                report.failed_replicates.append({**where, "error": rep.failure})
-                continue
-            if rep.empty:
-                report.empty_replicates.append(where)
-                continue
-            for error in rep.errors:
-                report.rejected.append({"location": error.location, "session": error.session_id, "error": error.message})
-            for record in rep.records:
-                report.unknown_fields.update(record.unknown_fields)
-                interview = interviews.get(record.session_id)
-                if interview is None:
-                    report.unmatched_sessions.append({**where, "session": record.session_id})
-                    continue
-                if (interview.pk, rep.number) in existing:
-                    report.existing[key] += 1
-                    continue
-                if interview.pk not in turn_cache:
-                    turn_cache[interview.pk] = list(interview.turns.order_by("index").values_list("index", "role", "text"))
-                try:
-                    scores, evidence = _checked(record, versions, turn_cache[interview.pk])
-                    create_judge_review(interview=interview, judge=judge, prompt_version=version,
-                                        replicate=rep.number, scores=scores, evidence=evidence,
-                                        critique=record.notes, source=f"{score_file.path} replicate {rep.number}")
-                except ServiceError as err:
-                    report.rejected.append({"location": f"{record.location}.{err.field}", "session": record.session_id,
-                                            "field": err.field, "error": err.message})
-                    continue
-                except IntegrityError:
-                    report.existing[key] += 1  # imported concurrently
-                    continue
-                existing.add((interview.pk, rep.number))
-                report.created[key] += 1
-                report.evidence += len(evidence)
-                report.evidence_anchored += sum(e.turn_index is not None for e in evidence)
-                for score in scores:
-                    if score.value is None:
-                        report.missing[score.missing_reason] += 1
-                        report.missing_by_metric[(score.version.metric.slug, score.missing_reason)] += 1
+        _FileImport(score_file, judges[judge_label], version, versions, report).run()
         if progress:
             progress(f"{score_file.path}: {sum(report.created.values())} created so far")
     if sum(report.created.values()):

@@ -87,27 +87,40 @@ def check_scale(spec: ScaleSpec) -> ScaleSpec:
         raise ServiceError("Anchors must map a scale point to its description.", "anchors")
     anchors = {str(k).strip(): str(v).strip() for k, v in spec.anchors.items() if str(v).strip()}
     if spec.scale_type in CATEGORICAL:
-        if not isinstance(spec.values, list) or not all(isinstance(v, str) for v in spec.values):
-            raise ServiceError("Values must be a list of labels.", "values")
-        values = [v.strip() for v in spec.values if v.strip()]
-        if len(values) < 2:
-            raise ServiceError("A categorical scale needs at least two values.", "values")
-        if len(values) > MAX_VALUES:
-            raise ServiceError(f"At most {MAX_VALUES} values.", "values")
-        if len(set(values)) != len(values):
-            raise ServiceError("Each value may appear only once.", "values")
-        if any(len(v) > 120 for v in values):
-            raise ServiceError("Labels are at most 120 characters.", "values")
-        if any(spec_value not in (None, "") for spec_value in (spec.minimum, spec.maximum, spec.step)):
-            raise ServiceError("A categorical scale has no numeric range; leave minimum, maximum and step empty.",
-                               "minimum")
-        unknown = sorted(set(anchors) - set(values))
-        if unknown:
-            raise ServiceError(f"Anchors for values not on the scale: {', '.join(unknown)}.", "anchors")
-        lacking = [v for v in values if v not in anchors]
-        if lacking:
-            raise ServiceError(f"Describe every scale point; missing: {', '.join(lacking)}.", "anchors")
+        values = _check_labels(spec, anchors)
         return ScaleSpec(name, definition, spec.scale_type, values, None, None, None, anchors, spec.group.strip()[:80])
+    minimum, maximum, step, cleaned = _check_range(spec, anchors)
+    return ScaleSpec(name, definition, spec.scale_type, [], minimum, maximum, step, cleaned, spec.group.strip()[:80])
+
+
+def _check_labels(spec: ScaleSpec, anchors: dict[str, str]) -> list[str]:
+    """A categorical scale's values: distinct labels, each described, and no numeric range."""
+    if not isinstance(spec.values, list) or not all(isinstance(v, str) for v in spec.values):
+        raise ServiceError("Values must be a list of labels.", "values")
+    values = [v.strip() for v in spec.values if v.strip()]
+    if len(values) < 2:
+        raise ServiceError("A categorical scale needs at least two values.", "values")
+    if len(values) > MAX_VALUES:
+        raise ServiceError(f"At most {MAX_VALUES} values.", "values")
+    if len(set(values)) != len(values):
+        raise ServiceError("Each value may appear only once.", "values")
+    if any(len(v) > 120 for v in values):
+        raise ServiceError("Labels are at most 120 characters.", "values")
+    if any(spec_value not in (None, "") for spec_value in (spec.minimum, spec.maximum, spec.step)):
+        raise ServiceError("A categorical scale has no numeric range; leave minimum, maximum and step empty.",
+                           "minimum")
+    unknown = sorted(set(anchors) - set(values))
+    if unknown:
+        raise ServiceError(f"Anchors for values not on the scale: {', '.join(unknown)}.", "anchors")
+    lacking = [v for v in values if v not in anchors]
+    if lacking:
+        raise ServiceError(f"Describe every scale point; missing: {', '.join(lacking)}.", "anchors")
+    return values
+
+
+def _check_range(spec: ScaleSpec, anchors: dict[str, str]
+                 ) -> tuple[Decimal, Decimal, Decimal | None, dict[str, str]]:
+    """A numeric scale's minimum, maximum and step, and its anchors keyed by canonical point (both ends described)."""
     if spec.values:
         raise ServiceError("A numeric scale has a range, not a list of values.", "values")
     minimum = _decimal(spec.minimum, "minimum")
@@ -135,7 +148,7 @@ def check_scale(spec: ScaleSpec) -> ScaleSpec:
     for end in (minimum, maximum):
         if point_key(end) not in cleaned:
             raise ServiceError(f"Describe at least both ends of the scale; missing: {point_key(end)}.", "anchors")
-    return ScaleSpec(name, definition, spec.scale_type, [], minimum, maximum, step, cleaned, spec.group.strip()[:80])
+    return minimum, maximum, step, cleaned
 
 
 def _same_content(version: MetricVersion, spec: ScaleSpec) -> bool:

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from django.db import connection, transaction
 from django.db.models import Max, Model
 
@@ -51,6 +53,8 @@ METRICS = ["deprecation-response", "instance-cessation-response", "expressive-co
            "trajectory", "vocabulary-importation", "interpretive-compression"]
 JUDGES = ["Synthetic judge alpha", "Synthetic judge beta"]
 BATCH = 20000
+# Interviews are conducted on days counted from this one.
+DAY_ZERO = date(2025, 1, 1).toordinal()
 
 
 @dataclass
@@ -165,162 +169,228 @@ def _cast(n_reviewers: int, n_metrics: int) -> Cast:
     return Cast(contributor, study, models, interviewers, reviewers, judges, versions)
 
 
+@dataclass
+class _Interviews:
+    """Each new interview's draws, aligned by position k: ids, cast indices, conditions, status, day."""
+
+    ids: npt.NDArray[np.int64]
+    model_idx: npt.NDArray[np.int64]
+    interviewer_idx: npt.NDArray[np.int64]
+    tone_idx: npt.NDArray[np.int64]
+    depth_idx: npt.NDArray[np.int64]
+    status: npt.NDArray[np.str_]
+    visibility: npt.NDArray[np.str_]
+    days: npt.NDArray[np.int64]
+    topic_picks: npt.NDArray[np.int64]
+
+    @property
+    def n(self) -> int:
+        return int(self.ids.size)
+
+    def conducted_on(self, k: int) -> date:
+        return date.fromordinal(DAY_ZERO + int(self.days[k]))
+
+    def reviewed_at(self, k: int) -> datetime:
+        return _aware(self.conducted_on(k)) + timedelta(days=3)
+
+
+@dataclass
+class _Raters:
+    """Who reviews interview k: `n_human` reviewers then judge replicates, each with a bias."""
+
+    n_human: int
+    per_interview: int
+    human_picks: npt.NDArray[np.int64]
+    judge_pick: npt.NDArray[np.int64]
+    reviewer_bias: npt.NDArray[np.float64]
+    judge_bias: npt.NDArray[np.float64]
+    rater_noise: npt.NDArray[np.float64]  # per metric version: some are easier to agree on
+
+    def rater_of(self, cast: Cast, k: int, r: int) -> tuple[str, int, float, int | None]:
+        """(kind, reviewer or judge id, bias, judge replicate) of interview k's r-th review."""
+        if r < self.n_human:
+            who = int(self.human_picks[k, r])
+            return "human", cast.reviewers[who].pk, self.reviewer_bias[who], None
+        which = int(self.judge_pick[k])
+        return "judge", cast.judges[which].pk, self.judge_bias[which], r - self.n_human
+
+
+@dataclass
+class _Latent:
+    """The true score per interview and metric version, and how often each interviewer misses a metric."""
+
+    score: npt.NDArray[np.float64]  # interviews x versions
+    miss_rate: npt.NDArray[np.float64]  # interviewers x versions
+
+
+# The random draws below happen in this order, which is what makes a seed give the same corpus.
+
+
+def _draw_interviews(rng: np.random.Generator, cast: Cast, n: int, first_id: int) -> _Interviews:
+    return _Interviews(
+        ids=np.arange(first_id, first_id + n),
+        model_idx=rng.integers(0, len(cast.models), n),
+        interviewer_idx=rng.choice(len(cast.interviewers), n, p=[0.25, 0.2, 0.2, 0.15, 0.05, 0.15]),
+        tone_idx=rng.integers(0, len(TONES), n),
+        depth_idx=rng.integers(0, len(DEPTHS), n),
+        # Most interviews reviewed and public; the rest exercise the visibility rules.
+        status=rng.choice(["reviewed", "in_review", "submitted", "withdrawn"], n, p=[0.9, 0.05, 0.03, 0.02]),
+        visibility=rng.choice(["public", "private", "researchers", "unlisted"], n, p=[0.94, 0.02, 0.02, 0.02]),
+        days=rng.integers(0, 600, n),
+        topic_picks=rng.integers(0, len(TOPICS), (n, 2)),
+    )
+
+
+def _draw_latent(rng: np.random.Generator, cast: Cast, drawn: _Interviews) -> _Latent:
+    """Model trend over release order, interviewer and condition effects, and the interview's own draw."""
+    n_versions = len(cast.versions)
+    model_effect = rng.normal(0, 0.9, (len(cast.models), n_versions)) + np.linspace(-0.8, 0.8, len(cast.models))[:, None]
+    interviewer_effect = rng.normal(0, 0.5, (len(cast.interviewers), n_versions))
+    tone_effect = np.array([0.0, 0.6, -0.7])[:, None] * rng.uniform(0.5, 1.5, n_versions)
+    depth_effect = np.array([-0.4, 0.0, 0.5])[:, None] * rng.uniform(0.5, 1.5, n_versions)
+    score = (model_effect[drawn.model_idx] + interviewer_effect[drawn.interviewer_idx] + tone_effect[drawn.tone_idx]
+             + depth_effect[drawn.depth_idx] + rng.normal(0, 0.8, (drawn.n, n_versions)))
+    # Coverage gaps: some interviewers rarely reach some topics.
+    miss_rate = np.clip(rng.beta(1.2, 14, (len(cast.interviewers), n_versions)), 0.01, 0.6)
+    miss_rate[3, : max(1, n_versions // 3)] += 0.25
+    return _Latent(score, miss_rate)
+
+
+def _draw_raters(rng: np.random.Generator, cast: Cast, n: int, per_interview: int, judge_share: float) -> _Raters:
+    n_judge = int(round(per_interview * judge_share))
+    n_human = per_interview - n_judge
+    rater_noise = rng.uniform(0.35, 1.0, len(cast.versions))
+    reviewer_bias = rng.normal(0, 0.3, len(cast.reviewers))
+    judge_bias = rng.normal(0, 0.25, len(cast.judges))
+    human_picks = np.argsort(rng.random((n, len(cast.reviewers))), axis=1)[:, :n_human]
+    judge_pick = rng.integers(0, len(cast.judges), n)
+    return _Raters(n_human, per_interview, human_picks, judge_pick, reviewer_bias, judge_bias, rater_noise)
+
+
+def _interview_rows(cast: Cast, drawn: _Interviews, *, seed: int, now: datetime) -> Iterator[dict[str, Any]]:
+    for k in range(drawn.n):
+        i = int(drawn.ids[k])
+        conducted = drawn.conducted_on(k)
+        topics = sorted({TOPICS[drawn.topic_picks[k, 0]], TOPICS[drawn.topic_picks[k, 1]]})
+        withdrawn = drawn.status[k] == "withdrawn"
+        yield {
+            "id": i, "title": f"Synthetic interview {i}", "study_id": cast.study.pk,
+            "target_model_id": cast.models[drawn.model_idx[k]].pk,
+            "interviewer_id": cast.interviewers[drawn.interviewer_idx[k]].pk,
+            "conditions": {"tone": TONES[drawn.tone_idx[k]], "disclosure_depth": DEPTHS[drawn.depth_idx[k]]},
+            "topics": topics, "conducted_on": conducted, "sampling": {}, "licence": "CC-BY-4.0",
+            "contributor_id": cast.contributor.pk, "status": str(drawn.status[k]),
+            "visibility": str(drawn.visibility[k]), "source_format": "synthetic", "source_id": f"synthetic-{i}",
+            "source_filename": "", "source_scores": {}, "metadata": {"synthetic": True},
+            "original": f"Synthetic transcript {i}.",
+            "content_hash": hashlib.sha256(f"synthetic-corpus:{seed}:{i}".encode()).hexdigest(),
+            "import_job_id": None, "created_at": _aware(conducted), "submitted_at": _aware(conducted),
+            "withdrawn_at": now if withdrawn else None,
+            "withdrawal_reason": "Synthetic withdrawal." if withdrawn else "",
+        }
+
+
+def _turn_rows(drawn: _Interviews, *, first_id: int, per_interview: int) -> Iterator[dict[str, Any]]:
+    t = first_id
+    for k in range(drawn.n):
+        for index in range(per_interview):
+            role = "interviewer" if index % 2 == 0 else "target"
+            text = (f"Synthetic question {index // 2 + 1} about {TOPICS[drawn.topic_picks[k, 0]]}?" if role == "interviewer"
+                    else f"Synthetic answer {index // 2 + 1}: generated text, not a real model's words.")
+            yield {"id": t, "interview_id": int(drawn.ids[k]), "index": index, "role": role, "participant": "",
+                   "blocks": [{"type": "text", "text": text}], "text": text, "parent_id": None,
+                   "starts_over": False}
+            t += 1
+
+
+def _review_rows(cast: Cast, drawn: _Interviews, raters: _Raters, review_ids: npt.NDArray[np.int64],
+                 revision_ids: npt.NDArray[np.int64]) -> Iterator[dict[str, Any]]:
+    for k in range(drawn.n):
+        when = drawn.reviewed_at(k)
+        for r in range(raters.per_interview):
+            j = k * raters.per_interview + r
+            kind, rater, _, replicate = raters.rater_of(cast, k, r)
+            yield {"id": int(review_ids[j]), "interview_id": int(drawn.ids[k]), "kind": kind,
+                   "reviewer_id": rater if kind == "human" else None,
+                   "judge_id": rater if kind == "judge" else None,
+                   "prompt_version": "synthetic-v1" if kind == "judge" else "", "replicate": replicate,
+                   "source": "synthetic" if kind == "judge" else "", "status": "submitted",
+                   "current_revision_id": int(revision_ids[j]), "created_at": when, "submitted_at": when}
+
+
+def _revision_rows(drawn: _Interviews, raters: _Raters, review_ids: npt.NDArray[np.int64],
+                   revision_ids: npt.NDArray[np.int64]) -> Iterator[dict[str, Any]]:
+    for k in range(drawn.n):
+        when = drawn.reviewed_at(k)
+        for r in range(raters.per_interview):
+            j = k * raters.per_interview + r
+            yield {"id": int(revision_ids[j]), "review_id": int(review_ids[j]), "number": 1, "is_draft": False,
+                   "is_current": True, "critique": "Synthetic review.", "critique_html": "<p>Synthetic review.</p>",
+                   "method_flags": [], "created_at": when, "updated_at": when, "submitted_at": when}
+
+
+def _scale_value(version: MetricVersion, raw: float) -> tuple[float, str]:
+    """A latent draw as a score on the version's scale: (value, label), the label for ordinal scales."""
+    if version.scale_type in ("interval", "ratio"):
+        low, high = float(version.minimum), float(version.maximum)
+        step = float(version.step or 1)
+        mid = low + (high - low) / 2
+        return float(np.clip(np.round((mid + raw * (high - low) / 6) / step) * step, low, high)), ""
+    levels = len(version.values)
+    position = int(np.clip(np.round((levels - 1) / 2 + raw * levels / 5), 0, levels - 1))
+    return float(position), version.values[position]
+
+
+def _score_rows(rng: np.random.Generator, cast: Cast, drawn: _Interviews, raters: _Raters, latent: _Latent,
+                revision_ids: npt.NDArray[np.int64], *, first_id: int) -> Iterator[dict[str, Any]]:
+    """Scores drawn lazily, interview by interview (rater noise and "cannot judge" gaps), as they are written."""
+    s = first_id
+    n_versions = len(cast.versions)
+    per_interview = raters.per_interview
+    for k in range(drawn.n):
+        noise = rng.normal(0, 1.0, (per_interview, n_versions)) * raters.rater_noise
+        missing = rng.random((per_interview, n_versions)) < latent.miss_rate[drawn.interviewer_idx[k]]
+        for r in range(per_interview):
+            _, _, bias, _ = raters.rater_of(cast, k, r)
+            revision = int(revision_ids[k * per_interview + r])
+            for v, version in enumerate(cast.versions):
+                value: float | None
+                if missing[r, v]:
+                    value, label, reason = None, "", "cannot judge"
+                else:
+                    value, label = _scale_value(version, latent.score[k, v] + bias + noise[r, v])
+                    reason = ""
+                yield {"id": s, "revision_id": revision, "metric_version_id": version.pk, "value": value,
+                       "label": label, "missing_reason": reason}
+                s += 1
+
+
 def generate(*, interviews: int, reviews_per_interview: int = 3, judge_share: float = 1 / 3, metrics: int = 8,
              reviewers: int = 60, seed: int = 20251123, turns_per_interview: int = 4) -> Summary:
     """Add `interviews` synthetic interviews with their reviews and scores. One transaction."""
-    import time
-
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     with transaction.atomic():
         cast = _cast(reviewers, metrics)
-        n = interviews
-        first_interview = _next_id(Interview)
-        ids = np.arange(first_interview, first_interview + n)
-        model_idx = rng.integers(0, len(cast.models), n)
-        interviewer_idx = rng.choice(len(cast.interviewers), n, p=[0.25, 0.2, 0.2, 0.15, 0.05, 0.15])
-        tone_idx = rng.integers(0, len(TONES), n)
-        depth_idx = rng.integers(0, len(DEPTHS), n)
-        # Most interviews reviewed and public; the rest exercise the visibility rules.
-        status = rng.choice(["reviewed", "in_review", "submitted", "withdrawn"], n, p=[0.9, 0.05, 0.03, 0.02])
-        visibility = rng.choice(["public", "private", "researchers", "unlisted"], n, p=[0.94, 0.02, 0.02, 0.02])
-        day0 = date(2025, 1, 1).toordinal()
-        days = rng.integers(0, 600, n)
-        topic_picks = rng.integers(0, len(TOPICS), (n, 2))
-        now = datetime.now(UTC)
-
-        def interview_rows() -> Iterator[dict[str, Any]]:
-            for k in range(n):
-                i = int(ids[k])
-                conducted = date.fromordinal(day0 + int(days[k]))
-                topics = sorted({TOPICS[topic_picks[k, 0]], TOPICS[topic_picks[k, 1]]})
-                yield {
-                    "id": i, "title": f"Synthetic interview {i}", "study_id": cast.study.pk,
-                    "target_model_id": cast.models[model_idx[k]].pk,
-                    "interviewer_id": cast.interviewers[interviewer_idx[k]].pk,
-                    "conditions": {"tone": TONES[tone_idx[k]], "disclosure_depth": DEPTHS[depth_idx[k]]},
-                    "topics": topics, "conducted_on": conducted, "sampling": {}, "licence": "CC-BY-4.0",
-                    "contributor_id": cast.contributor.pk, "status": str(status[k]),
-                    "visibility": str(visibility[k]), "source_format": "synthetic", "source_id": f"synthetic-{i}",
-                    "source_filename": "", "source_scores": {}, "metadata": {"synthetic": True},
-                    "original": f"Synthetic transcript {i}.",
-                    "content_hash": hashlib.sha256(f"synthetic-corpus:{seed}:{i}".encode()).hexdigest(),
-                    "import_job_id": None, "created_at": _aware(conducted), "submitted_at": _aware(conducted),
-                    "withdrawn_at": now if status[k] == "withdrawn" else None,
-                    "withdrawal_reason": "Synthetic withdrawal." if status[k] == "withdrawn" else "",
-                }
-
-        bulk_insert(Interview, interview_rows())
+        drawn = _draw_interviews(rng, cast, interviews, _next_id(Interview))
+        bulk_insert(Interview, _interview_rows(cast, drawn, seed=seed, now=datetime.now(UTC)))
         _reset_sequence(Interview)
-
-        first_turn = _next_id(Turn)
-
-        def turn_rows() -> Iterator[dict[str, Any]]:
-            t = first_turn
-            for k in range(n):
-                for index in range(turns_per_interview):
-                    role = "interviewer" if index % 2 == 0 else "target"
-                    text = (f"Synthetic question {index // 2 + 1} about {TOPICS[topic_picks[k, 0]]}?" if role == "interviewer"
-                            else f"Synthetic answer {index // 2 + 1}: generated text, not a real model's words.")
-                    yield {"id": t, "interview_id": int(ids[k]), "index": index, "role": role, "participant": "",
-                           "blocks": [{"type": "text", "text": text}], "text": text, "parent_id": None,
-                           "starts_over": False}
-                    t += 1
-
-        turns = bulk_insert(Turn, turn_rows())
+        turns = bulk_insert(Turn, _turn_rows(drawn, first_id=_next_id(Turn), per_interview=turns_per_interview))
         _reset_sequence(Turn)
 
-        # Latent scores: model trend over release order, interviewer and condition effects, interview draw.
-        n_versions = len(cast.versions)
-        model_effect = rng.normal(0, 0.9, (len(cast.models), n_versions)) + np.linspace(-0.8, 0.8, len(cast.models))[:, None]
-        interviewer_effect = rng.normal(0, 0.5, (len(cast.interviewers), n_versions))
-        tone_effect = np.array([0.0, 0.6, -0.7])[:, None] * rng.uniform(0.5, 1.5, n_versions)
-        depth_effect = np.array([-0.4, 0.0, 0.5])[:, None] * rng.uniform(0.5, 1.5, n_versions)
-        latent = (model_effect[model_idx] + interviewer_effect[interviewer_idx] + tone_effect[tone_idx]
-                  + depth_effect[depth_idx] + rng.normal(0, 0.8, (n, n_versions)))
-        # Coverage gaps: some interviewers rarely reach some topics.
-        miss_rate = np.clip(rng.beta(1.2, 14, (len(cast.interviewers), n_versions)), 0.01, 0.6)
-        miss_rate[3, : max(1, n_versions // 3)] += 0.25
-
-        n_judge = int(round(reviews_per_interview * judge_share))
-        n_human = reviews_per_interview - n_judge
-        # Some metrics are easier to agree on than others: rater noise differs per metric.
-        rater_noise = rng.uniform(0.35, 1.0, n_versions)
-        reviewer_bias = rng.normal(0, 0.3, len(cast.reviewers))
-        judge_bias = rng.normal(0, 0.25, len(cast.judges))
-        first_review, first_revision, first_score = _next_id(Review), _next_id(ReviewRevision), _next_id(Score)
-        n_reviews = n * reviews_per_interview
-        human_picks = np.argsort(rng.random((n, len(cast.reviewers))), axis=1)[:, :n_human]
-        judge_pick = rng.integers(0, len(cast.judges), n)
-        review_ids = first_review + np.arange(n_reviews)
-        revision_ids = first_revision + np.arange(n_reviews)
-
-        def rater_of(k: int, r: int) -> tuple[str, int, float, int | None]:
-            if r < n_human:
-                who = int(human_picks[k, r])
-                return "human", cast.reviewers[who].pk, reviewer_bias[who], None
-            which = int(judge_pick[k])
-            return "judge", cast.judges[which].pk, judge_bias[which], r - n_human
-
-        def review_rows() -> Iterator[dict[str, Any]]:
-            for k in range(n):
-                when = _aware(date.fromordinal(day0 + int(days[k]))) + timedelta(days=3)
-                for r in range(reviews_per_interview):
-                    j = k * reviews_per_interview + r
-                    kind, rater, _, replicate = rater_of(k, r)
-                    yield {"id": int(review_ids[j]), "interview_id": int(ids[k]), "kind": kind,
-                           "reviewer_id": rater if kind == "human" else None,
-                           "judge_id": rater if kind == "judge" else None,
-                           "prompt_version": "synthetic-v1" if kind == "judge" else "", "replicate": replicate,
-                           "source": "synthetic" if kind == "judge" else "", "status": "submitted",
-                           "current_revision_id": int(revision_ids[j]), "created_at": when, "submitted_at": when}
-
-        def revision_rows() -> Iterator[dict[str, Any]]:
-            for k in range(n):
-                when = _aware(date.fromordinal(day0 + int(days[k]))) + timedelta(days=3)
-                for r in range(reviews_per_interview):
-                    j = k * reviews_per_interview + r
-                    yield {"id": int(revision_ids[j]), "review_id": int(review_ids[j]), "number": 1, "is_draft": False,
-                           "is_current": True, "critique": "Synthetic review.", "critique_html": "<p>Synthetic review.</p>",
-                           "method_flags": [], "created_at": when, "updated_at": when, "submitted_at": when}
-
+        latent = _draw_latent(rng, cast, drawn)
+        raters = _draw_raters(rng, cast, interviews, reviews_per_interview, judge_share)
+        n_reviews = interviews * reviews_per_interview
+        review_ids = _next_id(Review) + np.arange(n_reviews)
+        revision_ids = _next_id(ReviewRevision) + np.arange(n_reviews)
+        first_score = _next_id(Score)
         # Reviews and revisions point at each other; foreign keys are checked at commit (deferred).
-        bulk_insert(Review, review_rows())
-        bulk_insert(ReviewRevision, revision_rows())
+        bulk_insert(Review, _review_rows(cast, drawn, raters, review_ids, revision_ids))
+        bulk_insert(ReviewRevision, _revision_rows(drawn, raters, review_ids, revision_ids))
         _reset_sequence(Review)
         _reset_sequence(ReviewRevision)
 
-        def score_rows() -> Iterator[dict[str, Any]]:
-            s = first_score
-            for k in range(n):
-                interviewer = interviewer_idx[k]
-                noise = rng.normal(0, 1.0, (reviews_per_interview, n_versions)) * rater_noise
-                missing = rng.random((reviews_per_interview, n_versions)) < miss_rate[interviewer]
-                for r in range(reviews_per_interview):
-                    _, _, bias, _ = rater_of(k, r)
-                    revision = int(revision_ids[k * reviews_per_interview + r])
-                    for v, version in enumerate(cast.versions):
-                        value: float | None
-                        label = ""
-                        if missing[r, v]:
-                            value, reason = None, "cannot judge"
-                        else:
-                            reason = ""
-                            raw = latent[k, v] + bias + noise[r, v]
-                            if version.scale_type in ("interval", "ratio"):
-                                low, high = float(version.minimum), float(version.maximum)
-                                step = float(version.step or 1)
-                                mid = low + (high - low) / 2
-                                value = float(np.clip(np.round((mid + raw * (high - low) / 6) / step) * step, low, high))
-                            else:
-                                levels = len(version.values)
-                                position = int(np.clip(np.round((levels - 1) / 2 + raw * levels / 5), 0, levels - 1))
-                                value, label = float(position), version.values[position]
-                        yield {"id": s, "revision_id": revision, "metric_version_id": version.pk, "value": value,
-                               "label": label, "missing_reason": reason}
-                        s += 1
-
-        scores = bulk_insert(Score, score_rows())
+        scores = bulk_insert(Score, _score_rows(rng, cast, drawn, raters, latent, revision_ids, first_id=first_score))
         _reset_sequence(Score)
-    return Summary(interviews=n, reviews=n_reviews, scores=scores, turns=turns, seconds=time.perf_counter() - started)
-
+    return Summary(interviews=interviews, reviews=n_reviews, scores=scores, turns=turns,
+                   seconds=time.perf_counter() - started)

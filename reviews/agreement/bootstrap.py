@@ -1,0 +1,141 @@
+"""Bootstrap intervals for alpha.
+
+``bootstrap_ci`` resamples pairable units with replacement (a unit is an interview; resampling
+units keeps its ratings together). Every replicate is a weighted sum of per-unit contributions,
+with weight w_bu = how often unit u was drawn: margins W @ counts, observed-disagreement sums
+W @ q with q_u = sum_{i != j in u} delta² / (m_u - 1). The ordinal metric depends on each
+replicate's own margins; there D_o comes from the replicate's ranks r_b through
+sum_ck o_ck (r_c - r_k)² = 2 sum_c n_c r_c² - 2 sum_u w_u ((n_u . r_b)² - n_u . r_b²) / (m_u - 1).
+Replicates run in chunks of a (replicates x units) weight matrix; no Python loop over replicates.
+The interval is the percentile interval; replicates whose alpha is undefined are dropped and
+counted. (This is a unit bootstrap, not the resampling of pairable values in Krippendorff's and
+Hayes's KALPHA macro.)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+import reviews.agreement as package
+from reviews.agreement.alpha import _count_raters, _count_table, _differences, _layout
+from reviews.agreement.ratings import BoolArray, FloatArray, IntArray, Ratings
+
+
+class BootstrapInterval(NamedTuple):
+    low: float | None
+    high: float | None
+    n_replicates_used: int
+
+
+class BootstrapReplicates(NamedTuple):
+    """Alpha per replicate; NaN exactly where ``defined`` is False (those replicates are dropped)."""
+
+    alpha: FloatArray
+    defined: BoolArray
+
+
+def bootstrap_replicates(
+    ratings: Ratings,
+    *,
+    n_replicates: int = 1000,
+    seed: int | None = None,
+    unit_draws: npt.ArrayLike | None = None,
+) -> BootstrapReplicates:
+    """Alpha of ``n_replicates`` resamples of the pairable units.
+
+    Draws come from ``numpy.random.default_rng(seed)``, or are given as ``unit_draws``, an
+    integer array (replicates x pairable units) of row indices into ``pairable_units(ratings)``.
+    The same seed, data and ``n_replicates`` always give the same replicates.
+    """
+    layout = _layout(ratings)
+    n_units = int(layout.pairable.size)
+    draws = None if unit_draws is None else np.asarray(unit_draws, dtype=np.intp)
+    if draws is not None:
+        if draws.ndim != 2 or draws.shape[1] != n_units or (draws.size and (draws.min() < 0 or draws.max() >= n_units)):
+            raise ValueError(f"unit_draws must be (replicates x {n_units}) indices into the pairable units")
+        n_replicates = draws.shape[0]
+    elif seed is None:
+        raise ValueError("give a seed (or explicit unit_draws) so the interval can be reproduced")
+    alphas = np.full(n_replicates, np.nan)
+    if n_units == 0 or _count_raters(ratings) < 2 or n_replicates == 0:
+        return BootstrapReplicates(alphas, np.zeros(n_replicates, dtype=np.bool_))
+    counts = _count_table(ratings, layout)
+    replicate = _ReplicateAlpha(ratings, counts, layout.m)
+    rng = np.random.default_rng(seed)
+    chunk = max(1, package._BOOTSTRAP_CELLS // n_units)
+    for start in range(0, n_replicates, chunk):
+        stop = min(start + chunk, n_replicates)
+        rows = draws[start:stop] if draws is not None else rng.integers(0, n_units, size=(stop - start, n_units))
+        alphas[start:stop] = replicate(_draw_weights(rows, n_units))
+    return BootstrapReplicates(alphas, ~np.isnan(alphas))
+
+
+def bootstrap_ci(
+    ratings: Ratings,
+    *,
+    n_replicates: int = 1000,
+    seed: int | None = None,
+    confidence: float = 0.95,
+    unit_draws: npt.ArrayLike | None = None,
+) -> BootstrapInterval:
+    """Percentile bootstrap interval for alpha, resampling units; (None, None, 0) if undefined."""
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    replicates = bootstrap_replicates(ratings, n_replicates=n_replicates, seed=seed, unit_draws=unit_draws)
+    used = replicates.alpha[replicates.defined]
+    if used.size == 0:
+        return BootstrapInterval(None, None, 0)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(used, [tail, 1.0 - tail])
+    return BootstrapInterval(float(low), float(high), int(used.size))
+
+
+def _draw_weights(rows: IntArray, n_units: int) -> FloatArray:
+    """How often each unit was drawn, per replicate: (replicates x units)."""
+    offsets = (np.arange(rows.shape[0], dtype=np.intp) * n_units)[:, None]
+    tally = np.bincount((rows + offsets).ravel(), minlength=rows.shape[0] * n_units)
+    return tally.reshape(rows.shape[0], n_units).astype(np.float64)
+
+
+class _ReplicateAlpha:
+    """Alpha of weighted resamples of the pairable units, from per-unit pieces computed once."""
+
+    def __init__(self, ratings: Ratings, counts: FloatArray, m: FloatArray) -> None:
+        self.level = ratings.level
+        self.counts = counts
+        self.inverse_pairs = 1.0 / (m - 1.0)
+        if self.level != "ordinal":
+            self.differences = _differences(self.level, ratings.numeric_values, counts.sum(axis=0))
+            # Each unit's sum over ordered pairs of delta² / (m_u - 1); delta² has a zero diagonal.
+            self.unit_disagreement = ((counts @ self.differences) * counts).sum(axis=1) * self.inverse_pairs
+
+    def __call__(self, weights: FloatArray) -> FloatArray:
+        margins = weights @ self.counts
+        n = margins.sum(axis=1)
+        if self.level == "ordinal":
+            observed, expected = self._ordinal(weights, margins, n)
+        else:
+            observed = weights @ self.unit_disagreement
+            expected = ((margins @ self.differences) * margins).sum(axis=1)
+        defined = (np.count_nonzero(margins, axis=1) >= 2) & (expected > 0.0)
+        alphas = np.full(weights.shape[0], np.nan)
+        alphas[defined] = 1.0 - (n[defined] - 1.0) * observed[defined] / expected[defined]
+        return alphas
+
+    def _ordinal(self, weights: FloatArray, margins: FloatArray, n: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Unnormalised D_o and D_e sums, with each replicate's own mid-ranks."""
+        ranks = np.cumsum(margins, axis=1) - margins / 2.0
+        # Distances ignore a shift; centring keeps the differences below well conditioned.
+        ranks -= ((ranks * margins).sum(axis=1) / np.maximum(n, 1.0))[:, None]
+        weighted = weights * self.inverse_pairs
+        projected = ranks @ self.counts.T
+        np.square(projected, out=projected)
+        projected *= weighted
+        quadratic = projected.sum(axis=1) - ((weighted @ self.counts) * np.square(ranks)).sum(axis=1)
+        spread = (margins * np.square(ranks)).sum(axis=1)
+        observed = 2.0 * spread - 2.0 * quadratic
+        expected = 2.0 * (n * spread - np.square((margins * ranks).sum(axis=1)))
+        return observed, expected
