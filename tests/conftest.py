@@ -5,8 +5,6 @@ not skip)."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,21 +14,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-STILL_ALIVE = Path(os.environ.get("STILL_ALIVE_DIR", REPO.parent / "shared" / "data" / "still-alive"))
+from tests.fixtures.environment import FIXTURES, REPO, chromium_path, port_open, require
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by tests are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip when a service is missing on a developer machine; fail in CI, where everything must run."""
-    if not condition:
-        if IN_CI:
-            pytest.fail(f"CI must provide this: {reason}")
-        pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)
@@ -144,18 +131,10 @@ def make_interview(db):
 # --- real services: Celery worker and Chromium ---------------------------------------------
 
 
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def celery_worker_process(transactional_db, settings) -> Iterator[subprocess.Popen]:
     """A real `celery worker` process on the Redis broker, pointed at the test database."""
-    require(bool(django_settings.CELERY_BROKER_URL) and _port_open("127.0.0.1", 6379),
+    require(bool(django_settings.CELERY_BROKER_URL) and port_open("127.0.0.1", 6379),
             "a Redis broker (set CELERY_BROKER_URL) is needed for the worker tests")
     db = django_settings.DATABASES["default"]
     require(db["ENGINE"].endswith("postgresql"), "the worker tests share the test database through PostgreSQL")
@@ -187,13 +166,6 @@ def celery_worker_process(transactional_db, settings) -> Iterator[subprocess.Pop
     except subprocess.TimeoutExpired:
         proc.kill()
     app.conf.task_always_eager = True
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ from reviews.models import Judge
 from reviews.reliability import conf, selectors, services
 from reviews.reliability.models import AgreementResult, RecomputeRequest
 from reviews.reliability.slicing import Params, build_slices, fingerprint, slice_statistics
-from tests.conftest import REPO, _port_open, require
+from tests.fixtures.environment import REPO, port_open, require
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +51,7 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 @pytest.fixture
 def start_worker(transactional_db, settings, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start `celery worker` processes on the Redis broker, pointed at the test database."""
-    require(bool(django_settings.CELERY_BROKER_URL) and _port_open("127.0.0.1", 6379),
+    require(bool(django_settings.CELERY_BROKER_URL) and port_open("127.0.0.1", 6379),
             "a Redis broker (set CELERY_BROKER_URL) is needed for the worker tests")
     db = django_settings.DATABASES["default"]
     require(db["ENGINE"].endswith("postgresql"), "the worker tests share the test database through PostgreSQL")
