@@ -1,6 +1,8 @@
-"""Shared fixtures. The environment decides the backends: SQLite and in-process tasks on a bare
-machine; PostgreSQL, Redis and a real Celery worker in CI (CI=true makes missing services fail,
-not skip)."""
+"""Shared fixtures (any fixture more than one module uses lives here); the worlds come from tests/factories.py.
+
+The environment decides the backends: SQLite and in-process tasks on a bare machine; PostgreSQL, Redis
+and a real Celery worker in CI (CI=true makes missing services fail, not skip).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +10,14 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
 
+from tests import factories
 from tests.fixtures.environment import FIXTURES, REPO, chromium_path, port_open, require
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by tests are still synchronous.
@@ -34,23 +38,8 @@ def _in_process_tasks_and_clean_cache(settings) -> Iterator[None]:
 
 
 @pytest.fixture
-def make_user(db):
-    from allauth.account.models import EmailAddress
-
-    from commons.models import User
-
-    counter = {"n": 0}
-
-    def make(email: str | None = None, *, password: str = "correct-horse-battery", verified: bool = True,
-             **flags) -> User:
-        counter["n"] += 1
-        email = email or f"user{counter['n']}@example.org"
-        user = User.objects.create_user(username=email.split("@")[0] + str(counter["n"]), email=email,
-                                        password=password, **flags)
-        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
-        return user
-
-    return make
+def make_user(db) -> Callable[..., Any]:
+    return factories.user
 
 
 @pytest.fixture
@@ -108,24 +97,59 @@ def plain_transcript() -> str:
 
 
 @pytest.fixture
-def make_interview(db):
-    """Store an interview directly through the service, bypassing the web form."""
-    from commons import services
-    from commons.transcripts import parse
-    from commons.transcripts.types import ModelInfo
+def make_interview(db) -> Callable[..., Any]:
+    """Store an interview directly through the service, bypassing the web form (`factories.interview`)."""
+    return factories.interview
 
-    counter = {"n": 0}
 
-    def make(contributor, **kwargs):
-        counter["n"] += 1
-        text = kwargs.pop("text", None) or f"Human: question {counter['n']}?\n\nAssistant: answer {counter['n']}."
-        parsed = parse(text.encode())[0]
-        target = services.get_or_create_target_model(info=ModelInfo(name=kwargs.pop("model_name", "Test Model 1")),
-                                                     created_by=contributor)
-        return services.create_interview(contributor=contributor, parsed=parsed, target_model=target,
-                                         interviewer=None, **kwargs)
+# --- the agreement world ---------------------------------------------------------------------
 
-    return make
+
+@pytest.fixture
+def agreement_world(curator, contributor) -> factories.AgreementWorld:
+    return factories.make_world(curator, contributor)
+
+
+@pytest.fixture(scope="module")
+def computed_snapshot(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
+    """The agreement design, reviewed through the services and computed once per module, inside a transaction
+    rolled back at the end; each test runs in a savepoint within it (building it per test took most of the time)."""
+    from django.db import transaction
+
+    from reviews.reliability import services
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            curator = factories.user("snapshot-curator@example.org", is_curator=True)
+            contributor = factories.user("snapshot-contributor@example.org")
+            built = factories.make_world(curator, contributor)
+            built.reviewer(2)
+            interviews, judge = factories.build_agreement_design(built)
+            for version in built.versions:
+                services.recompute_metric_version(metric_version_id=version.pk)
+            yield {"curator": curator.pk, "contributor": contributor.pk, "study": built.study.pk,
+                   "versions": [v.pk for v in built.versions], "reviewers": [r.pk for r in built.reviewers],
+                   "interviews": {k: i.pk for k, i in interviews.items()}, "judge": judge.pk}
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def computed(computed_snapshot: dict[str, Any], db) -> tuple[factories.AgreementWorld, dict[str, Any], Any]:
+    """Fresh instances of the snapshot for one test (its changes roll back with the test)."""
+    from commons.models import Interview, Study, User
+    from reviews.models import Judge, MetricVersion
+
+    ids = computed_snapshot
+    interval, ordinal, nominal = (MetricVersion.objects.select_related("metric").get(pk=pk) for pk in ids["versions"])
+    fresh = factories.AgreementWorld(User.objects.get(pk=ids["curator"]), User.objects.get(pk=ids["contributor"]),
+                                     Study.objects.get(pk=ids["study"]), interval, ordinal, nominal,
+                                     [User.objects.get(pk=pk) for pk in ids["reviewers"]])
+    interviews = {k: Interview.objects.get(pk=pk) for k, pk in ids["interviews"].items()}
+    return fresh, interviews, Judge.objects.get(pk=ids["judge"])
 
 
 # --- real services: Celery worker and Chromium ---------------------------------------------
