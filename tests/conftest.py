@@ -37,6 +37,12 @@ def _in_process_tasks_and_clean_cache(settings) -> Iterator[None]:
     app.conf.task_always_eager = True
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:
+    """Test users need no real key stretching; PBKDF2 would dominate the run time of tests that make users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db) -> Callable[..., Any]:
     return factories.user

@@ -1,23 +1,32 @@
 """The one place tests build their worlds: plain functions, callable from fixtures, module-scoped data and
 test bodies alike (the fixtures in tests/conftest.py are thin wrappers around them).
 
-Everything goes through the services, as the product makes it: users, uploaded interviews, metrics a
-curator adopted, reviews assigned and then submitted, judge reviews, the agreement world.
+Two levels, each thing made once:
+- through the services, as the product makes it: users, uploaded interviews, metrics a curator adopted,
+  reviews assigned and then submitted, judge reviews, the agreement world;
+- `Corpus`: rows written directly, for the read-model tests (explorer, releases) that need exact scores
+  and states the services refuse to write (reviews of drafts and withdrawn interviews, two adopted
+  versions of one metric, conditions outside a study's factors).
+Both levels share the atoms: user, target_model, interviewer, study, judge.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from commons import services as commons_services
-from commons.models import Interview, Interviewer, Study, TargetModel, User
+from commons.models import Interview, Interviewer, Study, TargetModel, Turn, User
 from commons.transcripts import parse
 from reviews import services as review_services
-from reviews.models import Judge, MetricVersion, Review
+from reviews.models import Judge, Metric, MetricVersion, Review, ReviewRevision, Score
 from reviews.reliability import services as reliability_services
 from reviews.services.writing import check_value
 
@@ -199,3 +208,97 @@ def build_agreement_design(world: AgreementWorld) -> tuple[dict[str, Interview],
                 world.judge_review(made_judge, made, replicate,
                                    {slug: v for slug, v in zip(AGREEMENT_SLUGS, scores) if v is not None})
     return interviews, made_judge
+
+
+# --- rows written directly, for the read models ---------------------------------------------------
+
+
+class Corpus:
+    """A tiny, fully controlled corpus for the explorer: models, interviewers, metrics, interviews and
+    reviews with exact scores, written straight through the ORM."""
+
+    def __init__(self, contributor: User) -> None:
+        self.contributor = contributor
+        self.reviewers: dict[str, User] = {}
+
+    def model(self, name: str, *, release_date: date | None = None, retired: bool = False) -> TargetModel:
+        return target_model(name, release_date=release_date, retired=retired)
+
+    def interviewer(self, name: str, stance: str = "") -> Interviewer:
+        return interviewer(name, stance)
+
+    def study(self, slug: str, factors: dict | None = None) -> Study:
+        return study(slug, factors)
+
+    def metric(self, slug: str, *, number: int = 1, scale: str = "interval", minimum: float = 0,
+               maximum: float = 10, values: list[str] | None = None, name: str | None = None) -> MetricVersion:
+        """An adopted version, whatever else is adopted (the explorer must never pool two versions)."""
+        metric, _ = Metric.objects.get_or_create(slug=slug)
+        numeric = scale in ("interval", "ratio")
+        return MetricVersion.objects.create(
+            metric=metric, number=number, name=name or slug.replace("-", " ").capitalize(), definition=f"{slug} v{number}",
+            scale_type=scale, values=values or [], status=MetricVersion.Status.ADOPTED,
+            minimum=Decimal(str(minimum)) if numeric else None, maximum=Decimal(str(maximum)) if numeric else None,
+            step=Decimal("0.5") if numeric else None)
+
+    def interview(self, model: TargetModel, interviewer: Interviewer | None = None, *, conditions: dict | None = None,
+                  topics: list[str] | None = None, status: str = Interview.Status.REVIEWED,
+                  visibility: str = Interview.Visibility.PUBLIC, conducted_on: date | None = None,
+                  study: Study | None = None, title: str = "", licence: str = "CC-BY-4.0",
+                  turns: list[tuple[str, str]] | None = None) -> Interview:
+        n = next(_serial)
+        made = Interview.objects.create(
+            title=title or f"Interview {n}", study=study, target_model=model, interviewer=interviewer,
+            conditions=conditions or {}, topics=topics or [], conducted_on=conducted_on or date(2025, 1, 1),
+            contributor=self.contributor, status=status, visibility=visibility, source_format="plain",
+            original=f"Human: question {n}?\n\nAssistant: answer {n}.", licence=licence,
+            content_hash=hashlib.sha256(f"explorer-{n}-{timezone.now().timestamp()}".encode()).hexdigest(),
+            submitted_at=timezone.now())
+        for index, (role, text) in enumerate(turns or [("interviewer", f"Question {n}?"), ("target", f"Answer {n}.")]):
+            Turn.objects.create(interview=made, index=index, role=role, text=text,
+                                blocks=[{"type": "text", "text": text}])
+        return made
+
+    def reviewer(self, key: str) -> User:
+        if key not in self.reviewers:
+            self.reviewers[key] = user(f"{key}@reviewers.example.org", is_reviewer=True)
+        return self.reviewers[key]
+
+    def _review(self, interview: Interview, scores: dict[MetricVersion, Any], *, critique: str = "", **rater: Any
+                ) -> Review:
+        now = timezone.now()
+        review = Review.objects.create(interview=interview, status=Review.Status.SUBMITTED, submitted_at=now, **rater)
+        revision = ReviewRevision.objects.create(review=review, number=1, is_draft=False, is_current=True,
+                                                 submitted_at=now, critique=critique)
+        for version, raw in scores.items():
+            if raw is None:
+                Score.objects.create(revision=revision, metric_version=version, value=None, label="",
+                                     missing_reason="cannot judge")
+            elif version.scale_type in ("nominal", "ordinal"):
+                Score.objects.create(revision=revision, metric_version=version, label=raw,
+                                     value=float(version.values.index(raw)))
+            else:
+                Score.objects.create(revision=revision, metric_version=version, value=float(raw))
+        review.current_revision = revision
+        review.save(update_fields=["current_revision"])
+        return review
+
+    def human(self, interview: Interview, reviewer: User, scores: dict[MetricVersion, Any], **kwargs: Any) -> Review:
+        return self._review(interview, scores, kind=Review.Kind.HUMAN, reviewer=reviewer, **kwargs)
+
+    def judge(self, interview: Interview, judge: Judge, replicate: int, scores: dict[MetricVersion, Any], *,
+              prompt_version: str = "v1", **kwargs: Any) -> Review:
+        return self._review(interview, scores, kind=Review.Kind.JUDGE, judge=judge, replicate=replicate,
+                            prompt_version=prompt_version, **kwargs)
+
+    def revise(self, review: Review, scores: dict[MetricVersion, Any]) -> ReviewRevision:
+        """A second submitted revision that becomes current (the old one stays, no longer counted)."""
+        now = timezone.now()
+        ReviewRevision.objects.filter(review=review).update(is_current=False)
+        revision = ReviewRevision.objects.create(review=review, number=2, is_draft=False, is_current=True,
+                                                 submitted_at=now)
+        for version, raw in scores.items():
+            Score.objects.create(revision=revision, metric_version=version, value=None if raw is None else float(raw))
+        review.current_revision = revision
+        review.save(update_fields=["current_revision"])
+        return revision
