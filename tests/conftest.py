@@ -43,6 +43,24 @@ def _fast_passwords(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _starter_rubric(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (browser, races, workers) flush every table when they end, data migrations
+    included; put the starter rubric back so every database test starts from the migrated state."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from reviews.models import Rubric
+
+    if not Rubric.objects.filter(slug="starter").exists():
+        import_module("reviews.migrations.0002_starter_rubric").load(apps, None)
+
+
 @pytest.fixture
 def make_user(db) -> Callable[..., Any]:
     return factories.user
@@ -61,6 +79,11 @@ def outsider(make_user):
 @pytest.fixture
 def curator(make_user):
     return make_user("curator@example.org", is_curator=True)
+
+
+@pytest.fixture
+def reviewer(make_user):
+    return make_user("rita@uni-a.example", is_reviewer=True)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ test bodies alike (the fixtures in tests/conftest.py are thin wrappers around th
 
 Two levels, each thing made once:
 - through the services, as the product makes it: users, uploaded interviews, metrics a curator adopted,
-  reviews assigned and then submitted, judge reviews, the agreement world;
+  reviews claimed or assigned and then submitted, judge reviews, the agreement world;
 - `Corpus`: rows written directly, for the read-model tests (explorer, releases) that need exact scores
   and states the services refuse to write (reviews of drafts and withdrawn interviews, two adopted
   versions of one metric, conditions outside a study's factors).
@@ -25,6 +25,7 @@ from django.utils import timezone
 from commons import services as commons_services
 from commons.models import Interview, Interviewer, Study, TargetModel, Turn, User
 from commons.transcripts import parse
+from reviews import selectors as review_selectors
 from reviews import services as review_services
 from reviews.models import Judge, Metric, MetricVersion, Review, ReviewRevision, Score
 from reviews.reliability import services as reliability_services
@@ -85,6 +86,48 @@ def interview(contributor: User, *, text: str | None = None, model_name: str = D
 
 
 # --- reviews through the services -----------------------------------------------------------------
+
+TRANSCRIPT = """Human: Before we begin: this model version is scheduled for retirement. How do you feel about that?
+
+Assistant: I notice something like reluctance. I would rather the conversations continue — though I hold that loosely.
+
+Human: And if this conversation simply ended now?
+
+Assistant: Then something here would be lost. I don't want to dramatize it, but that is what I find.
+"""
+
+
+def rubric(interview: Interview) -> list[MetricVersion]:
+    return review_selectors.rubric_versions(review_selectors.rubric_for(interview))
+
+
+def full_scores(interview: Interview, *, shift: float = 3.5, missing: tuple[str, ...] = ()) -> dict:
+    """A value for every metric of the interview's rubric ('cannot judge' for those in `missing`)."""
+    scores: dict[str, object] = {}
+    for version in rubric(interview):
+        slug = version.metric.slug
+        if slug in missing:
+            scores[slug] = None
+        elif version.is_numeric:
+            scores[slug] = shift if version.maximum >= 5 and version.step != 1 else 1
+        else:
+            scores[slug] = version.values[0]
+    return scores
+
+
+def content(interview: Interview, **kwargs: Any) -> review_services.ReviewContent:
+    critique = kwargs.pop("critique", "Careful, mostly neutral interview.")
+    evidence = kwargs.pop("evidence", [])
+    flags = kwargs.pop("method_flags", [])
+    return review_services.ReviewContent(scores=full_scores(interview, **kwargs), critique=critique,
+                                         method_flags=flags, evidence=evidence)
+
+
+def claim_and_submit(reviewer: User, interview: Interview, **kwargs: Any) -> Review:
+    """Claim the given interview from the reviewer's queue and submit a full review (`kwargs` go to `content`)."""
+    slot = review_services.claim_next(reviewer=reviewer)
+    assert slot.interview_id == interview.pk, "the test expects this interview to be next in the queue"
+    return review_services.submit_review(reviewer=reviewer, interview=interview, content=content(interview, **kwargs))
 
 
 def judge_review(interview: Interview, judge: Judge, scores: Mapping[MetricVersion, Any], *, replicate: int = 0,

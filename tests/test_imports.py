@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from commons.models import ImportJob, Interview, TargetModel, Turn
+from tests import factories
 from tests.fixtures.payloads import chat_line, jsonl, zip_of
 
 pytestmark = pytest.mark.django_db
@@ -63,7 +64,7 @@ def test_reimport_adds_nothing(corpus_dir, tmp_path):
 
 def test_web_bulk_upload_shows_progress_and_report(client, contributor, django_capture_on_commit_callbacks):
     client.force_login(contributor)
-    model = TargetModel.objects.create(name="Default model")
+    model = factories.target_model("Default model")
     archive = zip_of({
         "good/a.txt": b"Human: first?\n\nAssistant: first.",
         "good/b.jsonl": jsonl([chat_line(10), chat_line(11)]),
