@@ -1,7 +1,9 @@
 """Shared fixtures (any fixture more than one module uses lives here); the worlds come from tests/factories.py.
 
 The environment decides the backends: SQLite and in-process tasks on a bare machine; PostgreSQL, Redis
-and a real Celery worker in CI (CI=true makes missing services fail, not skip).
+and a real Celery worker in CI (CI=true makes missing services fail, not skip). Tests marked
+`no_django` (pure numpy, or talking to their own database through subprocesses) get none of the
+per-test Django setup below.
 """
 
 from __future__ import annotations
@@ -24,12 +26,20 @@ from tests.fixtures.environment import FIXTURES, REPO, chromium_path, port_open,
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def _uses_django(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("no_django") is None
+
+
 @pytest.fixture(autouse=True)
-def _in_process_tasks_and_clean_cache(settings) -> Iterator[None]:
+def _in_process_tasks_and_clean_cache(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not _uses_django(request):
+        yield
+        return
     from django.core.cache import cache
 
     from commons.celery import app
 
+    settings = request.getfixturevalue("settings")
     app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
     cache.clear()
@@ -38,9 +48,10 @@ def _in_process_tasks_and_clean_cache(settings) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
+def _fast_passwords(request: pytest.FixtureRequest) -> None:
     """Test users need no real key stretching; PBKDF2 would dominate the run time of tests that make users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if _uses_django(request):
+        request.getfixturevalue("settings").PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +59,7 @@ def _starter_rubric(request: pytest.FixtureRequest) -> None:
     """Transactional tests (browser, races, workers) flush every table when they end, data migrations
     included; put the starter rubric back so every database test starts from the migrated state."""
     marker = request.node.get_closest_marker("django_db")
-    if marker is None:
+    if marker is None or not _uses_django(request):
         return
     request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
     from importlib import import_module
@@ -59,6 +70,9 @@ def _starter_rubric(request: pytest.FixtureRequest) -> None:
 
     if not Rubric.objects.filter(slug="starter").exists():
         import_module("reviews.migrations.0002_starter_rubric").load(apps, None)
+
+
+# --- people and clients ----------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -99,6 +113,9 @@ def api_client_for():
         return client
 
     return make
+
+
+# --- transcripts and interviews --------------------------------------------------------------
 
 
 @pytest.fixture
