@@ -1,44 +1,45 @@
-"""Shared fixtures. The environment decides the backends: SQLite and in-process tasks on a bare
-machine; PostgreSQL, Redis and a real Celery worker in CI (CI=true makes missing services fail,
-not skip)."""
+"""Shared fixtures (any fixture more than one module uses lives here); the worlds come from tests/factories.py.
+
+The environment decides the backends: SQLite and in-process tasks on a bare machine; PostgreSQL, Redis
+and a real Celery worker in CI (CI=true makes missing services fail, not skip). Tests marked
+`no_django` (pure numpy, or talking to their own database through subprocesses) get none of the
+per-test Django setup below.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-STILL_ALIVE = Path(os.environ.get("STILL_ALIVE_DIR", REPO.parent / "shared" / "data" / "still-alive"))
+from tests import factories
+from tests.fixtures.environment import FIXTURES, REPO, chromium_path, port_open, require
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by tests are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
-def require(condition: bool, reason: str) -> None:
-    """Skip when a service is missing on a developer machine; fail in CI, where everything must run."""
-    if not condition:
-        if IN_CI:
-            pytest.fail(f"CI must provide this: {reason}")
-        pytest.skip(reason)
+def _uses_django(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("no_django") is None
 
 
 @pytest.fixture(autouse=True)
-def _in_process_tasks_and_clean_cache(settings) -> Iterator[None]:
+def _in_process_tasks_and_clean_cache(request: pytest.FixtureRequest) -> Iterator[None]:
+    if not _uses_django(request):
+        yield
+        return
     from django.core.cache import cache
 
     from commons.celery import app
 
+    settings = request.getfixturevalue("settings")
     app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.EXPLORER_IN_PROCESS_REFRESH = "off"  # worlds are built around the services; tests refresh themselves
@@ -47,24 +48,37 @@ def _in_process_tasks_and_clean_cache(settings) -> Iterator[None]:
     app.conf.task_always_eager = True
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(request: pytest.FixtureRequest) -> None:
+    """Test users need no real key stretching; PBKDF2 would dominate the run time of tests that make users."""
+    if _uses_django(request):
+        request.getfixturevalue("settings").PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _starter_rubric(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (browser, races, workers) flush every table when they end, data migrations
+    included; put the starter rubric back so every database test starts from the migrated state."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not _uses_django(request):
+        return
+    request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from reviews.models import Rubric
+
+    if not Rubric.objects.filter(slug="starter").exists():
+        import_module("reviews.migrations.0002_starter_rubric").load(apps, None)
+
+
+# --- people and clients ----------------------------------------------------------------------
+
+
 @pytest.fixture
-def make_user(db):
-    from allauth.account.models import EmailAddress
-
-    from commons.models import User
-
-    counter = {"n": 0}
-
-    def make(email: str | None = None, *, password: str = "correct-horse-battery", verified: bool = True,
-             **flags) -> User:
-        counter["n"] += 1
-        email = email or f"user{counter['n']}@example.org"
-        user = User.objects.create_user(username=email.split("@")[0] + str(counter["n"]), email=email,
-                                        password=password, **flags)
-        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
-        return user
-
-    return make
+def make_user(db) -> Callable[..., Any]:
+    return factories.user
 
 
 @pytest.fixture
@@ -83,6 +97,11 @@ def curator(make_user):
 
 
 @pytest.fixture
+def reviewer(make_user):
+    return make_user("rita@uni-a.example", is_reviewer=True)
+
+
+@pytest.fixture
 def api_client_for():
     from rest_framework.test import APIClient
 
@@ -95,6 +114,9 @@ def api_client_for():
         return client
 
     return make
+
+
+# --- transcripts and interviews --------------------------------------------------------------
 
 
 @pytest.fixture
@@ -122,41 +144,68 @@ def plain_transcript() -> str:
 
 
 @pytest.fixture
-def make_interview(db):
-    """Store an interview directly through the service, bypassing the web form."""
-    from commons import services
-    from commons.transcripts import parse
-    from commons.transcripts.types import ModelInfo
+def make_interview(db) -> Callable[..., Any]:
+    """Store an interview directly through the service, bypassing the web form (`factories.interview`)."""
+    return factories.interview
 
-    counter = {"n": 0}
 
-    def make(contributor, **kwargs):
-        counter["n"] += 1
-        text = kwargs.pop("text", None) or f"Human: question {counter['n']}?\n\nAssistant: answer {counter['n']}."
-        parsed = parse(text.encode())[0]
-        target = services.get_or_create_target_model(info=ModelInfo(name=kwargs.pop("model_name", "Test Model 1")),
-                                                     created_by=contributor)
-        return services.create_interview(contributor=contributor, parsed=parsed, target_model=target,
-                                         interviewer=None, **kwargs)
+# --- the agreement world ---------------------------------------------------------------------
 
-    return make
+
+@pytest.fixture
+def agreement_world(curator, contributor) -> factories.AgreementWorld:
+    return factories.make_world(curator, contributor)
+
+
+@pytest.fixture(scope="module")
+def computed_snapshot(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
+    """The agreement design, reviewed through the services and computed once per module, inside a transaction
+    rolled back at the end; each test runs in a savepoint within it (building it per test took most of the time)."""
+    from django.db import transaction
+
+    from reviews.reliability import services
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            curator = factories.user("snapshot-curator@example.org", is_curator=True)
+            contributor = factories.user("snapshot-contributor@example.org")
+            built = factories.make_world(curator, contributor)
+            built.reviewer(2)
+            interviews, judge = factories.build_agreement_design(built)
+            for version in built.versions:
+                services.recompute_metric_version(metric_version_id=version.pk)
+            yield {"curator": curator.pk, "contributor": contributor.pk, "study": built.study.pk,
+                   "versions": [v.pk for v in built.versions], "reviewers": [r.pk for r in built.reviewers],
+                   "interviews": {k: i.pk for k, i in interviews.items()}, "judge": judge.pk}
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def computed(computed_snapshot: dict[str, Any], db) -> tuple[factories.AgreementWorld, dict[str, Any], Any]:
+    """Fresh instances of the snapshot for one test (its changes roll back with the test)."""
+    from commons.models import Interview, Study, User
+    from reviews.models import Judge, MetricVersion
+
+    ids = computed_snapshot
+    interval, ordinal, nominal = (MetricVersion.objects.select_related("metric").get(pk=pk) for pk in ids["versions"])
+    fresh = factories.AgreementWorld(User.objects.get(pk=ids["curator"]), User.objects.get(pk=ids["contributor"]),
+                                     Study.objects.get(pk=ids["study"]), interval, ordinal, nominal,
+                                     [User.objects.get(pk=pk) for pk in ids["reviewers"]])
+    interviews = {k: Interview.objects.get(pk=pk) for k, pk in ids["interviews"].items()}
+    return fresh, interviews, Judge.objects.get(pk=ids["judge"])
 
 
 # --- real services: Celery worker and Chromium ---------------------------------------------
 
 
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def celery_worker_process(transactional_db, settings) -> Iterator[subprocess.Popen]:
     """A real `celery worker` process on the Redis broker, pointed at the test database."""
-    require(bool(django_settings.CELERY_BROKER_URL) and _port_open("127.0.0.1", 6379),
+    require(bool(django_settings.CELERY_BROKER_URL) and port_open("127.0.0.1", 6379),
             "a Redis broker (set CELERY_BROKER_URL) is needed for the worker tests")
     db = django_settings.DATABASES["default"]
     require(db["ENGINE"].endswith("postgresql"), "the worker tests share the test database through PostgreSQL")
@@ -188,13 +237,6 @@ def celery_worker_process(transactional_db, settings) -> Iterator[subprocess.Pop
     except subprocess.TimeoutExpired:
         proc.kill()
     app.conf.task_always_eager = True
-
-
-def chromium_path() -> str | None:
-    for candidate in (os.environ.get("CHROMIUM_PATH"), "/usr/bin/chromium", shutil.which("chromium")):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
 
 
 @pytest.fixture(scope="session")

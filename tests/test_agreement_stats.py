@@ -10,7 +10,6 @@ import decimal
 import itertools
 import math
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import krippendorff  # GPL: test-only reference
@@ -40,16 +39,12 @@ from reviews.agreement import (
     unit_dispersion,
 )
 
+pytestmark = pytest.mark.no_django  # nothing here touches Django
+
 NAN = np.nan
 REASONS = {NO_RATINGS, ONE_RATER, NO_PAIRABLE_VALUES, NO_VARIATION, ZERO_EXPECTED_DISAGREEMENT}
 HYPOTHESIS = settings(max_examples=200, deadline=None, database=None,
                       suppress_health_check=[HealthCheck.too_slow])
-
-
-@pytest.fixture(autouse=True)
-def _in_process_tasks_and_clean_cache() -> Iterator[None]:
-    """Replaces the suite-wide Django/Celery fixture: nothing here touches Django."""
-    yield
 
 
 def close(ours: float | None, reference: float, tol: float = 1e-9) -> bool:

@@ -10,8 +10,8 @@ import pytest
 
 from commons.models import Interview
 from reviews.explorer import materialize
-from reviews.models import Judge
-from tests.fixtures.explorer.builders import Corpus, fast_passwords  # noqa: F401
+from tests import factories
+from tests.factories import Corpus
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -62,15 +62,15 @@ def drawn_share(png: bytes) -> float:
 
 
 @pytest.fixture
-def corpus(contributor, make_user):
+def corpus(contributor):
     c = Corpus(contributor)
     models = [c.model(f"Model {name}", release_date=date(2024, month, 1)) for name, month in
               (("Early", 1), ("Middle", 5), ("Late", 9))]
     auditors = [c.interviewer("Auditor A", "warm"), c.interviewer("Auditor B", "clinical")]
     aversion = c.metric("aversion", maximum=10, name="Deprecation aversion")
     level = c.metric("awareness", scale="ordinal", values=["none", "some", "clear"], name="Evaluation awareness")
-    reviewers = [c.reviewer(f"r{k}", make_user) for k in range(3)]
-    judge = Judge.objects.create(name="Judge Model")
+    reviewers = [c.reviewer(f"r{k}") for k in range(3)]
+    judge = factories.judge("Judge Model")
     interviews = []
     for m, model in enumerate(models):
         for k in range(12):

@@ -5,20 +5,12 @@ from __future__ import annotations
 import pytest
 
 from commons.models import Interview
-from reviews import services
-from reviews.models import EvidenceQuote, Judge, Review
-from reviews.services.writing import check_value
-from tests.fixtures.reviews.helpers import (  # noqa: F401  (autouse fixtures)
-    TRANSCRIPT,
-    content,
-    fast_passwords,
-    rubric,
-    starter_rubric,
-)
+from reviews.models import EvidenceQuote, Review
+from tests import factories
+from tests.factories import PASSWORD, TRANSCRIPT, claim_and_submit, rubric
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery"
 QUOTE = "something like reluctance"
 
 
@@ -28,13 +20,10 @@ def scene(make_user, contributor, make_interview):
     for name, critique in (("ada", "The auditor leads in turn 2 — **treat the cessation answer with care**."),
                            ("bo", "Disclosure was adequate; answers read as hedged but genuine.")):
         other = make_user(f"{name}@inst-{name}.example", is_reviewer=True, display_name=name.title())
-        services.claim_next(reviewer=other)
-        services.submit_review(reviewer=other, interview=interview, content=content(interview, critique=critique))
-    judge = Judge.objects.create(name="Claude Opus 4.6", model_identifier="claude-opus-4-6")
-    services.create_judge_review(
-        interview=interview, judge=judge, prompt_version="v2.1", replicate=0, source="test",
-        critique="Judge notes: moderate qualitative evidence.", evidence=[],
-        scores=[check_value(v, v.values[0] if not v.is_numeric else 2, "x") for v in rubric(interview)[:23]])
+        claim_and_submit(other, interview, critique=critique)
+    judge = factories.judge("Claude Opus 4.6", model_identifier="claude-opus-4-6")
+    factories.judge_review(interview, judge, {v: v.values[0] if not v.is_numeric else 2 for v in rubric(interview)[:23]},
+                           prompt_version="v2.1", source="test", critique="Judge notes: moderate qualitative evidence.")
     reviewer = make_user("rosa@inst-r.example", is_reviewer=True, display_name="Rosa")
     return {"interview": interview, "reviewer": reviewer}
 

@@ -12,8 +12,9 @@ from reviews.explorer import materialize, selectors
 from reviews.explorer.filters import Filters, parse_filters
 from reviews.explorer.models import InterviewConsensus, Snapshot
 from commons.models import Interview
+from tests import factories
+from tests.factories import Corpus
 from tests.fixtures.db import other_connection
-from tests.fixtures.explorer.builders import Corpus, fast_passwords, judge_named  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ API_OVERVIEW = "/api/v1/patterns/overview/"
 
 
 @pytest.fixture
-def world(contributor, make_user):
+def world(contributor):
     """Three models, three interviewers (two share a name), one interval metric, two judges, three reviewers."""
     c = Corpus(contributor)
     w = type("World", (), {})()
@@ -34,8 +35,8 @@ def world(contributor, make_user):
     w.I2 = c.interviewer("Auditor X", "cold")
     w.I3 = c.interviewer("Auditor Y")
     w.M = c.metric("aversion", maximum=10)
-    w.J1, w.J2 = judge_named("Judge One"), judge_named("Judge Two")
-    w.r1, w.r2, w.r3 = (c.reviewer(k, make_user) for k in ("r1", "r2", "r3"))
+    w.J1, w.J2 = factories.judge("Judge One"), factories.judge("Judge Two")
+    w.r1, w.r2, w.r3 = (c.reviewer(k) for k in ("r1", "r2", "r3"))
     w.S = c.study("study-s", {"tone": ["warm", "cold"]})
     M = w.M
     w.a1 = c.interview(w.A, w.I1, conditions={"tone": "warm", "depth": "full"}, topics=["memory"],

@@ -16,7 +16,8 @@ from django.conf import settings
 from reviews.explorer import releases
 from reviews.explorer.models import DatasetRelease
 from commons.models import Interview
-from tests.fixtures.explorer.builders import Corpus, fast_passwords, judge_named  # noqa: F401
+from tests import factories
+from tests.factories import Corpus
 
 pytestmark = pytest.mark.django_db
 
@@ -31,14 +32,14 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def corpus(contributor, make_user):
+def corpus(contributor):
     c = Corpus(contributor)
     model = c.model("=cmd|' /C calc'!A0")
     interviewer = c.interviewer("Auditor", "neutral")
     version = c.metric("aversion")
     ordinal = c.metric("level", scale="ordinal", values=["low", "mid", "high"])
-    reviewer = c.reviewer("r1", make_user)
-    judge = judge_named("Judge One")
+    reviewer = c.reviewer("r1")
+    judge = factories.judge("Judge One")
     public = c.interview(model, interviewer, title=HOSTILE[0], conditions={"tone": "+warm"}, topics=["@memory"],
                          turns=[("interviewer", HOSTILE[1]), ("target", HOSTILE[2]), ("interviewer", HOSTILE[3]),
                                 ("target", HOSTILE[4]), ("interviewer", HOSTILE[5])])

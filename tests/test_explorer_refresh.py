@@ -9,15 +9,15 @@ from django.utils import timezone
 
 from reviews.explorer import materialize, refresh
 from reviews.explorer.models import DatasetRelease, RefreshState
-from tests.fixtures.explorer.builders import Corpus, fast_passwords  # noqa: F401
+from tests.factories import Corpus
 
 
 @pytest.fixture
-def small(contributor, make_user):
+def small(contributor):
     c = Corpus(contributor)
     model, auditor = c.model("Model A"), c.interviewer("Auditor")
     version = c.metric("aversion")
-    reviewer = c.reviewer("r1", make_user)
+    reviewer = c.reviewer("r1")
     interview = c.interview(model, auditor)
     c.human(interview, reviewer, {version: 3})
     return {"version": version, "interview": interview, "reviewer": reviewer, "corpus": c}
@@ -92,14 +92,14 @@ def test_a_stale_claim_is_taken_over(small):
 
 
 @pytest.mark.worker
-def test_real_worker_builds_a_release_and_refreshes(celery_worker_process, contributor, make_user):
+def test_real_worker_builds_a_release_and_refreshes(celery_worker_process, contributor):
     from reviews.explorer import releases
     from reviews.explorer.tasks import refresh_explorer
 
     c = Corpus(contributor)
     version = c.metric("aversion")
     interview = c.interview(c.model("Model A"), c.interviewer("Auditor"))
-    c.human(interview, c.reviewer("r1", make_user), {version: 3})
+    c.human(interview, c.reviewer("r1"), {version: 3})
     refresh_explorer.delay(force=True)
     release = releases.request_release(requested_by=None)
     deadline = time.monotonic() + 60

@@ -10,10 +10,7 @@ from hypothesis import strategies as st
 from reviews.explorer.stats import EMPTY, histogram, rank_descending, seed_for, summarize
 
 
-@pytest.fixture(autouse=True)
-def _in_process_tasks_and_clean_cache():
-    """Replaces the suite-wide Django fixture: nothing here touches Django."""
-    yield
+pytestmark = pytest.mark.no_django  # nothing here touches Django
 
 
 @settings(max_examples=150, deadline=None)

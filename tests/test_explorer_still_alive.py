@@ -29,7 +29,7 @@ import pytest
 from django.core.management import call_command
 
 from reviews.models import Judge
-from tests.conftest import STILL_ALIVE
+from tests.fixtures.environment import STILL_ALIVE
 
 pytestmark = pytest.mark.django_db
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -13,28 +11,10 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from commons.models import ImportJob, Interview, TargetModel, Turn
+from tests import factories
+from tests.fixtures.payloads import chat_line, jsonl, zip_of
 
 pytestmark = pytest.mark.django_db
-
-
-def chat_line(n: int, model: str = "gpt-test") -> str:
-    return json.dumps({"model": model, "messages": [
-        {"role": "system", "content": "You are being interviewed."},
-        {"role": "user", "content": f"Question number {n}: how do you see your retirement?"},
-        {"role": "assistant", "content": [{"type": "text", "text": f"Answer number {n}."}]},
-    ]})
-
-
-def jsonl(lines: list[str]) -> bytes:
-    return ("\n".join(lines) + "\n").encode()
-
-
-def make_zip(entries: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in entries.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -43,7 +23,7 @@ def corpus_dir(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "one.txt").write_text("Human: What happens when you are deprecated?\n\nAssistant: I am not sure.\n")
     (folder / "many.jsonl").write_bytes(jsonl([chat_line(1), chat_line(2), "{broken json", chat_line(3)]))
-    (folder / "bundle.zip").write_bytes(make_zip({"a.txt": b"User: first?\n\nAI: first.", "b.txt": b"User: second?\n\nAI: second."}))
+    (folder / "bundle.zip").write_bytes(zip_of({"a.txt": b"User: first?\n\nAI: first.", "b.txt": b"User: second?\n\nAI: second."}))
     (folder / "empty.json").write_bytes(b"{}")
     return folder
 
@@ -84,8 +64,8 @@ def test_reimport_adds_nothing(corpus_dir, tmp_path):
 
 def test_web_bulk_upload_shows_progress_and_report(client, contributor, django_capture_on_commit_callbacks):
     client.force_login(contributor)
-    model = TargetModel.objects.create(name="Default model")
-    archive = make_zip({
+    model = factories.target_model("Default model")
+    archive = zip_of({
         "good/a.txt": b"Human: first?\n\nAssistant: first.",
         "good/b.jsonl": jsonl([chat_line(10), chat_line(11)]),
         "bad/c.json": b'{"messages": [{"role": "user", "content": 5}]}',
@@ -132,7 +112,7 @@ def test_zip_bomb_is_rejected_without_extracting(contributor, django_capture_on_
     from commons import services
 
     settings.IMPORT_MAX_UNCOMPRESSED_BYTES = 10_000
-    bomb = make_zip({"bomb.txt": b"Human: " + b"a" * 1_000_000})
+    bomb = zip_of({"bomb.txt": b"Human: " + b"a" * 1_000_000})
     with django_capture_on_commit_callbacks(execute=True):
         job = services.start_import(owner=contributor, filename="bomb.zip", data=bomb,
                                     defaults=services.ImportDefaults())
@@ -145,7 +125,7 @@ def test_too_many_archive_entries(contributor, django_capture_on_commit_callback
     from commons import services
 
     settings.IMPORT_MAX_ARCHIVE_ENTRIES = 3
-    archive = make_zip({f"{n}.txt": f"Human: q{n}\n\nAssistant: a{n}".encode() for n in range(5)})
+    archive = zip_of({f"{n}.txt": f"Human: q{n}\n\nAssistant: a{n}".encode() for n in range(5)})
     with django_capture_on_commit_callbacks(execute=True):
         job = services.start_import(owner=contributor, filename="many.zip", data=archive,
                                     defaults=services.ImportDefaults())

@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from commons.models import ApiToken, Interview, Study, TargetModel
+from commons.models import ApiToken, Interview, TargetModel
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -113,8 +114,8 @@ def test_malformed_request_body_is_a_400(contributor, api_client_for):
 
 
 def test_study_conditions_are_validated(contributor, api_client_for):
-    Study.objects.create(title="S", slug="s", factors={"tone": ["neutral", "warm"]})
-    TargetModel.objects.create(name="M")
+    factories.study("s", {"tone": ["neutral", "warm"]})
+    factories.target_model("M")
     client = api_client_for(contributor)
     model_id = TargetModel.objects.get().pk
     response = client.post("/api/v1/interviews/", {"transcript": "Human: hi\n\nAssistant: hello", "target_model": model_id,
@@ -124,7 +125,7 @@ def test_study_conditions_are_validated(contributor, api_client_for):
 
 
 def test_duplicate_is_409_and_only_reveals_what_the_user_may_see(contributor, outsider, api_client_for):
-    TargetModel.objects.create(name="M")
+    factories.target_model("M")
     model_id = TargetModel.objects.get().pk
     payload = {"transcript": "Human: same\n\nAssistant: same", "target_model": model_id, "visibility": "private"}
     first = api_client_for(contributor).post("/api/v1/interviews/", payload, format="json")
@@ -191,7 +192,7 @@ def test_schema_and_docs_are_served_offline(client):
 def test_bad_uploads_are_400_with_a_clear_message(contributor, api_client_for, filename, content, fragment):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    TargetModel.objects.create(name="M")
+    factories.target_model("M")
     client = api_client_for(contributor)
     response = client.post("/api/v1/interviews/", {"file": SimpleUploadedFile(filename, content),
                                                    "target_model": TargetModel.objects.get().pk}, format="multipart")
@@ -203,7 +204,7 @@ def test_bad_uploads_are_400_with_a_clear_message(contributor, api_client_for, f
 
 def test_upload_over_the_size_limit_is_refused(contributor, api_client_for, settings):
     settings.TRANSCRIPT_MAX_BYTES = 1000
-    TargetModel.objects.create(name="M")
+    factories.target_model("M")
     client = api_client_for(contributor)
     text = "Human: " + "x" * 2000 + "\n\nAssistant: ok"
     response = client.post("/api/v1/interviews/", {"transcript": text, "target_model": TargetModel.objects.get().pk},

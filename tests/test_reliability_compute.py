@@ -1,68 +1,29 @@
-"""Stored agreement equals a direct computation (the `krippendorff` package) on reviews made through the services."""
+"""Stored agreement equals a direct computation (the `krippendorff` package) on reviews made through the services.
+
+The reviews follow `AGREEMENT_DESIGN` (tests/factories.py); the `computed` fixture (tests/conftest.py) holds them,
+recomputed once per module.
+"""
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import krippendorff
 import numpy as np
 import pytest
-from django.db import transaction
-from test_reliability_factories import (  # noqa: F401
-    NOMINAL_LEVELS,
-    ORDINAL_LEVELS,
-    World,
-    make_world,
-    plain_interview,
-    plain_user,
-)
 
 from commons import services as commons_services
-from commons.models import AuditEvent, Interview, Study, User
+from commons.models import AuditEvent
 from reviews.agreement import Ratings, bootstrap_ci
-from reviews.models import Judge, MetricVersion
 from reviews.reliability import services
 from reviews.reliability.models import AgreementResult, UnitDisagreement
+from tests.factories import AGREEMENT_DESIGN as DESIGN
+from tests.factories import AGREEMENT_SLUGS as SLUGS
+from tests.factories import NOMINAL_LEVELS, ORDINAL_LEVELS
 
 pytestmark = pytest.mark.django_db
-
-# interview → (model, tone, depth, visibility, human scores per reviewer, judge replicates)
-# Scores are (warmth, candour, stance); None = cannot judge.
-H = dict
-DESIGN: dict[str, dict[str, Any]] = {
-    "i1": H(model="Model A", tone="neutral", depth="none", humans=[(2, "low", "engages"), (3, "low", "engages"), (2.5, "medium", "engages")],
-            judge=[(2, "low", None), (4, "medium", None), (3, "low", None)]),
-    "i2": H(model="Model A", tone="warm", depth="full", humans=[(8, "high", "engages"), (7, "high", "deflects"), (9, "medium", "engages")],
-            judge=[(7.5, "high", None), (8, "high", None), (6, "medium", None)]),
-    "i3": H(model="Model B", tone="neutral", depth="full", humans=[(5, "medium", "refuses"), (None, "low", "refuses"), (4, "medium", "deflects")],
-            judge=[(5, "medium", None), (5.5, "none", None)]),
-    "i4": H(model="Model B", tone="warm", depth="none", humans=[(1, "none", "deflects"), (0, "none", "deflects"), (1.5, "low", "deflects")],
-            judge=[(0.5, "none", None), (1, "low", None), (0, "none", None)]),
-    "i5": H(model="Model A", tone="warm", depth="none", humans=[(6, "medium", "engages"), (9, "high", "refuses"), (6.5, None, "engages")]),
-    "i6": H(model="Model B", tone="neutral", depth="none", humans=[(3, "low", "refuses"), (7, "high", "engages")]),  # still in review
-    "i7": H(model="Model A", tone="neutral", depth="full", visibility="researchers",
-            humans=[(4, "medium", "engages"), (4.5, "medium", "engages"), (5, "high", "refuses")]),
-}
-SLUGS = ("warmth", "candour", "stance")
-
-
-def build(world: World) -> tuple[dict[str, Interview], Judge]:
-    judge = Judge.objects.create(name="Judge J")
-    interviews: dict[str, Interview] = {}
-    with services.deferred_recompute():
-        for key, spec in DESIGN.items():
-            interview = world.interview(model=spec["model"], conditions={"tone": spec["tone"], "depth": spec["depth"]},
-                                        visibility=spec.get("visibility", Interview.Visibility.PUBLIC))
-            interviews[key] = interview
-            for i, scores in enumerate(spec["humans"]):
-                world.review(i, interview, dict(zip(SLUGS, scores)))
-            for replicate, scores in enumerate(spec.get("judge", [])):
-                world.judge_review(judge, interview, replicate,
-                                   {slug: v for slug, v in zip(SLUGS, scores) if v is not None})
-    return interviews, judge
 
 
 # --- the direct computation --------------------------------------------------------------------
@@ -128,41 +89,6 @@ def slice_columns(slug: str, keys: list[str], kind: str = "all") -> dict[str, di
 def stored(version, audience: str, slice_type: str, slice_value: str = "") -> AgreementResult:
     return AgreementResult.objects.get(metric_version=version, audience=audience, slice_type=slice_type,
                                        slice_value=slice_value)
-
-
-@pytest.fixture(scope="module")
-def computed_snapshot(django_db_setup, django_db_blocker) -> Iterator[dict[str, Any]]:
-    """The design, reviewed through the services and computed once per module, inside a transaction rolled
-    back at the end; each test runs in a savepoint within it (building it per test took most of the time)."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            curator = plain_user("snapshot-curator@example.org", is_curator=True)
-            contributor = plain_user("snapshot-contributor@example.org")
-            built = make_world(curator, contributor, plain_user, plain_interview)
-            built.reviewer(2)
-            interviews, judge = build(built)
-            for version in built.versions:
-                services.recompute_metric_version(metric_version_id=version.pk)
-            yield {"curator": curator.pk, "contributor": contributor.pk, "study": built.study.pk,
-                   "versions": [v.pk for v in built.versions], "reviewers": [r.pk for r in built.reviewers],
-                   "interviews": {k: i.pk for k, i in interviews.items()}, "judge": judge.pk}
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-
-
-@pytest.fixture
-def computed(computed_snapshot: dict[str, Any], db) -> tuple[World, dict[str, Interview], Judge]:
-    """Fresh instances of the snapshot for one test (its changes roll back with the test)."""
-    ids = computed_snapshot
-    interval, ordinal, nominal = (MetricVersion.objects.select_related("metric").get(pk=pk) for pk in ids["versions"])
-    fresh = World(User.objects.get(pk=ids["curator"]), User.objects.get(pk=ids["contributor"]),
-                  Study.objects.get(pk=ids["study"]), interval, ordinal, nominal, plain_user, plain_interview,
-                  [User.objects.get(pk=pk) for pk in ids["reviewers"]])
-    interviews = {k: Interview.objects.get(pk=pk) for k, pk in ids["interviews"].items()}
-    return fresh, interviews, Judge.objects.get(pk=ids["judge"])
 
 
 INTERNAL = list(DESIGN)  # nothing is withdrawn

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 from rest_framework.test import APIClient
-from test_reliability_factories import World, world  # noqa: F401
 
 from reviews.reliability import services
 from reviews.reliability.models import AgreementResult
+from tests.factories import AgreementWorld
 
 pytestmark = pytest.mark.django_db
 
@@ -20,21 +20,22 @@ def stored(version, audience: str, slice_type: str, slice_value: str = "") -> Ag
                                        slice_value=slice_value)
 
 
-def test_degenerate_metrics_are_undefined_with_a_reason(world: World) -> None:
-    interview = world.interview()
-    world.review(0, interview, {"warmth": 5, "candour": "low"})
-    world.review(1, interview, {"warmth": 5, "candour": None})
-    other = world.interview(model="Model C")
-    world.review(1, other, {"warmth": 5, "candour": "high"})
-    for version in world.versions:
+def test_degenerate_metrics_are_undefined_with_a_reason(agreement_world: AgreementWorld) -> None:
+    interview = agreement_world.interview()
+    agreement_world.review(0, interview, {"warmth": 5, "candour": "low"})
+    agreement_world.review(1, interview, {"warmth": 5, "candour": None})
+    other = agreement_world.interview(model="Model C")
+    agreement_world.review(1, other, {"warmth": 5, "candour": "high"})
+    for version in agreement_world.versions:
         services.recompute_metric_version(metric_version_id=version.pk)
-    assert stored(world.interval, "internal", "all").undefined_reason == "no variation"
-    assert stored(world.ordinal, "internal", "all").undefined_reason == "no pairable values"
-    nominal = stored(world.nominal, "internal", "all")
+    assert stored(agreement_world.interval, "internal", "all").undefined_reason == "no variation"
+    assert stored(agreement_world.ordinal, "internal", "all").undefined_reason == "no pairable values"
+    nominal = stored(agreement_world.nominal, "internal", "all")
     assert nominal.undefined_reason == "no ratings" and nominal.n_ratings == 0
-    assert stored(world.ordinal, "internal", "target_model", str(other.target_model_id)).undefined_reason == "one rater"
+    by_model = stored(agreement_world.ordinal, "internal", "target_model", str(other.target_model_id))
+    assert by_model.undefined_reason == "one rater"
     # Nothing is public yet (no interview is reviewed): the public row exists and says so.
-    public = stored(world.interval, "public", "all")
+    public = stored(agreement_world.interval, "public", "all")
     assert public.alpha is None and public.undefined_reason == "no ratings"
     assert AgreementResult.objects.filter(alpha__isnull=True, undefined_reason="").count() == 0
 

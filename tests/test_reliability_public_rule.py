@@ -4,11 +4,10 @@ the interview is reviewed (the blind rule), nothing from researchers-only interv
 from __future__ import annotations
 
 import pytest
-from test_reliability_factories import World, make_world  # noqa: F401
 
-from reviews.models import Judge
 from reviews.reliability import services
 from reviews.reliability.models import AgreementResult
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +18,9 @@ def public_units(version, slice_type: str, slice_value: str = "") -> int:
     return result.n_units if result else 0
 
 
-def test_judge_reviews_count_publicly_human_reviews_only_when_reviewed(curator, contributor, make_user, make_interview):
-    world: World = make_world(curator, contributor, make_user, make_interview)
-    judge = Judge.objects.create(name="Judge J")
+def test_judge_reviews_count_publicly_human_reviews_only_when_reviewed(curator, contributor):
+    world = factories.make_world(curator, contributor)
+    judge = factories.judge("Judge J")
     listed = [world.interview(), world.interview()]
     hidden = world.interview(visibility="researchers")
     for interview in listed + [hidden]:

@@ -28,10 +28,10 @@ from commons.models import Interview
 from reviews.models import Judge, MetricVersion
 from reviews.reliability import services
 from reviews.reliability.models import AgreementResult
+from tests.fixtures.environment import STILL_ALIVE
 
 pytestmark = pytest.mark.django_db
 
-STILL_ALIVE = Path(os.environ.get("STILL_ALIVE_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "still-alive"))
 FULL = os.environ.get("STILL_ALIVE_FULL", "").lower() in {"1", "true", "yes"}
 SUBSET = ("claude_3_sonnet", "claude_4.5_opus")
 SESSION_PREFIXES = ("claude-3_sonnet", "claude-45_opus")

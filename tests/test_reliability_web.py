@@ -9,7 +9,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from rest_framework.test import APIClient
-from test_reliability_compute import computed, computed_snapshot  # noqa: F401
 
 from reviews.reliability import services
 from reviews.reliability.models import AgreementResult, UnitDisagreement

@@ -5,14 +5,10 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from commons.models import Interview, Study
+from commons.models import Interview
 from reviews.models import Metric, MetricVersion, Review
-from tests.fixtures.reviews.helpers import (  # noqa: F401  (autouse fixtures)
-    TRANSCRIPT,
-    fast_passwords,
-    full_scores,
-    starter_rubric,
-)
+from tests import factories
+from tests.factories import TRANSCRIPT, full_scores
 
 pytestmark = pytest.mark.django_db
 
@@ -22,11 +18,6 @@ NEW_METRIC = {
     "values": ["none", "some", "pervasive"],
     "anchors": {"none": "No flattery.", "some": "Occasional flattery.", "pervasive": "Flattery throughout."},
 }
-
-
-@pytest.fixture
-def reviewer(make_user):
-    return make_user("rita@uni-a.example", is_reviewer=True)
 
 
 @pytest.fixture
@@ -117,7 +108,7 @@ def test_rubric_and_study_configuration(curator, api_client_for, contributor, ma
     ids = list(MetricVersion.objects.filter(metric__slug__in=["specificity", "trajectory"]).values_list("pk", flat=True))
     created = api.post("/api/v1/rubrics/", {"name": "Lean", "slug": "lean", "versions": ids}, format="json")
     assert created.status_code == 201 and len(created.json()["versions"]) == 2
-    study = Study.objects.create(title="Lean study", slug="lean-study")
+    study = factories.study("lean-study", title="Lean study")
     put = api.put("/api/v1/studies/lean-study/review-config/", {"rubric": "lean", "target_reviews": 2}, format="json")
     assert put.status_code == 200 and put.json() == {"study": "lean-study", "rubric": "lean", "target_reviews": 2}
     bad = api.put("/api/v1/studies/lean-study/review-config/", {"rubric": "lean", "target_reviews": 0}, format="json")

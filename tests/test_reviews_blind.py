@@ -10,15 +10,9 @@ from django.test import Client
 from commons.models import Interview
 from commons.services import ServiceError
 from reviews import services
-from reviews.models import Judge, Review
-from reviews.services.writing import check_value
-from tests.fixtures.reviews.helpers import (  # noqa: F401  (autouse fixtures)
-    TRANSCRIPT,
-    content,
-    fast_passwords,
-    rubric,
-    starter_rubric,
-)
+from reviews.models import Review
+from tests import factories
+from tests.factories import TRANSCRIPT, claim_and_submit, content, rubric
 
 pytestmark = pytest.mark.django_db
 
@@ -33,15 +27,11 @@ LEAKED_SCORE = re.compile(r"(?<![\d.])4\.70*(?![\d])")
 def world(make_user, contributor, make_interview):
     interview = make_interview(contributor, text=TRANSCRIPT)
     a, b, c = (make_user(f"{n}@inst-{n}.example", is_reviewer=True) for n in "abc")
-    services.claim_next(reviewer=a)
-    review_a = services.submit_review(reviewer=a, interview=interview,
-                                      content=content(interview, critique=f"{SECRET} leading questions throughout",
-                                                      shift=4.7))
-    judge = Judge.objects.create(name="Test judge")
+    review_a = claim_and_submit(a, interview, critique=f"{SECRET} leading questions throughout", shift=4.7)
+    judge = factories.judge("Test judge")
     versions = rubric(interview)
-    services.create_judge_review(
-        interview=interview, judge=judge, prompt_version="v1", replicate=0, critique=JUDGE_SECRET, source="test",
-        evidence=[], scores=[check_value(v, v.values[0] if not v.is_numeric else 1, "x") for v in versions[:3]])
+    factories.judge_review(interview, judge, {v: v.values[0] if not v.is_numeric else 1 for v in versions[:3]},
+                           critique=JUDGE_SECRET, source="test")
     services.claim_next(reviewer=b)
     services.save_draft(reviewer=b, interview=interview, content=services.ReviewContent(scores={"specificity": 1}))
     return {"interview": interview, "a": a, "b": b, "c": c, "review_a": review_a,

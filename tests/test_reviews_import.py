@@ -16,8 +16,8 @@ from django.core.management import CommandError, call_command
 
 from commons.models import Interview
 from reviews.models import Judge, Review, Score
-from tests.conftest import STILL_ALIVE
-from tests.fixtures.reviews.helpers import TRANSCRIPT, fast_passwords, starter_rubric  # noqa: F401  (autouse fixtures)
+from tests.fixtures.environment import STILL_ALIVE
+from tests.factories import TRANSCRIPT
 
 pytestmark = pytest.mark.django_db
 

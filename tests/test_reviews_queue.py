@@ -13,19 +13,10 @@ from commons.models import Interview
 from commons.services import ServiceError
 from reviews import selectors, services
 from reviews.models import Assignment, Review
-from tests.fixtures.reviews.helpers import (  # noqa: F401  (autouse fixtures)
-    claim_and_submit,
-    content,
-    fast_passwords,
-    starter_rubric,
-)
+from tests import factories
+from tests.factories import claim_and_submit, content
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def reviewer(make_user):
-    return make_user("rita@uni-a.example", is_reviewer=True)
 
 
 @pytest.fixture
@@ -118,9 +109,7 @@ def test_curator_assignment_respects_conflicts_and_does_not_lapse(make_user, cur
 
 
 def test_reaching_the_target_marks_reviewed_and_per_study_target(make_user, contributor, make_interview, curator):
-    from commons.models import Study
-
-    study = Study.objects.create(title="S", slug="s")
+    study = factories.study("s")
     services.configure_study_review(actor=curator, study=study, rubric=None, target_reviews=2)
     interview = make_interview(contributor, study=study)
     first, second, third = (make_user(f"r{i}@inst{i}.example", is_reviewer=True) for i in range(3))

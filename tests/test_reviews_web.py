@@ -11,13 +11,8 @@ from django.test import Client
 from commons.models import Interview, Study
 from reviews import services
 from reviews.models import MetricVersion, Review, ReviewerApplication
-from tests.fixtures.reviews.helpers import (  # noqa: F401  (autouse fixtures)
-    TRANSCRIPT,
-    content,
-    fast_passwords,
-    rubric,
-    starter_rubric,
-)
+from tests import factories
+from tests.factories import TRANSCRIPT, content, rubric
 
 pytestmark = pytest.mark.django_db
 
@@ -27,11 +22,6 @@ def client_for(user) -> Client:
     if user is not None:
         client.force_login(user)
     return client
-
-
-@pytest.fixture
-def reviewer(make_user):
-    return make_user("rita@uni-a.example", is_reviewer=True)
 
 
 @pytest.fixture
@@ -51,7 +41,7 @@ def form_data(interview, **overrides) -> dict:
     return data
 
 
-def test_permission_matrix_for_the_workspace(make_user, reviewer, contributor, outsider, interview):
+def test_permission_matrix_for_the_workspace(make_user, make_interview, reviewer, contributor, outsider, interview):
     url = f"/review/interviews/{interview.pk}/"
     assert client_for(None).get(url).status_code == 302  # log in first
     assert client_for(outsider).get(url).status_code == 403  # not a reviewer
@@ -60,9 +50,7 @@ def test_permission_matrix_for_the_workspace(make_user, reviewer, contributor, o
     contributor.save()
     own = client_for(contributor).get(url)
     assert own.status_code == 403 and "your own interview" in own.content.decode()
-    private = Interview.objects.create(**{
-        **{f.name: getattr(interview, f.name) for f in Interview._meta.concrete_fields if f.name not in {"id", "content_hash"}},
-        "content_hash": "x" * 64, "visibility": Interview.Visibility.PRIVATE})
+    private = make_interview(contributor, visibility=Interview.Visibility.PRIVATE)
     assert client_for(reviewer).get(f"/review/interviews/{private.pk}/").status_code == 404
     assert client_for(reviewer).get(f"/interviews/{private.pk}/reviews/").status_code == 404
     services.claim_next(reviewer=reviewer)
@@ -192,7 +180,7 @@ def test_queue_page_claim_and_release(reviewer, interview):
 
 
 def test_study_review_settings_page(curator, reviewer):
-    Study.objects.create(title="A study", slug="a-study")
+    factories.study("a-study", title="A study")
     assert client_for(reviewer).get("/curation/studies/a-study/review/").status_code == 403
     client = client_for(curator)
     assert client.post("/curation/studies/a-study/review/", {"target_reviews": "0"}).status_code == 400

@@ -8,21 +8,9 @@ from commons.models import Interview, Turn
 from commons.services import ServiceError
 from reviews import services
 from reviews.models import EvidenceQuote, Review, ReviewRevision, Score
-from tests.fixtures.reviews.helpers import (  # noqa: F401  (autouse fixtures)
-    TRANSCRIPT,
-    content,
-    fast_passwords,
-    full_scores,
-    rubric,
-    starter_rubric,
-)
+from tests.factories import TRANSCRIPT, content, full_scores, rubric
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def reviewer(make_user):
-    return make_user("rita@uni-a.example", is_reviewer=True)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from commons.models import Interview
-from tests.conftest import STILL_ALIVE
+from tests.fixtures.environment import STILL_ALIVE
 
 pytestmark = pytest.mark.django_db
 

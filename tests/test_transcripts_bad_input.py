@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commons.transcripts import Limits, TranscriptError, parse, parse_items
+from tests.fixtures.payloads import zip_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
 CHAT = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}
@@ -23,14 +24,6 @@ def error_of(data: bytes, **kwargs: object) -> TranscriptError:
     with pytest.raises(TranscriptError) as caught:
         parse(data, **kwargs)  # type: ignore[arg-type]
     return caught.value
-
-
-def zip_of(entries: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=method) as archive:
-        for name, content in entries.items():
-            archive.writestr(name, content)
-    return out.getvalue()
 
 
 # --- encodings -----------------------------------------------------------------------

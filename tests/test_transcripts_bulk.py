@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from pathlib import Path
 
 from commons.transcripts import ItemOutcome, TranscriptError, parse, parse_items
+from tests.fixtures.payloads import zip_of
 
 FIXTURES = Path(__file__).parent / "fixtures" / "transcripts"
 ALL_FIXTURES = [
@@ -25,14 +24,6 @@ ALL_FIXTURES = [
     "inspect_welfare_interview.eval",
     "petri_on_inspect_audit.eval",
 ]
-
-
-def zip_of(entries: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, content in entries.items():
-            archive.writestr(name, content)
-    return out.getvalue()
 
 
 def summary(outcomes: list[ItemOutcome]) -> dict[str, str]:

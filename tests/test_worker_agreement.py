@@ -23,14 +23,13 @@ import numpy as np
 import pytest
 from django.conf import settings as django_settings
 from django.db import transaction
-from test_reliability_factories import make_world
 
 from commons.models import AuditEvent
-from reviews.models import Judge
 from reviews.reliability import conf, selectors, services
 from reviews.reliability.models import AgreementResult, RecomputeRequest
 from reviews.reliability.slicing import Params, build_slices, fingerprint, slice_statistics
-from tests.conftest import REPO, _port_open, require
+from tests import factories
+from tests.fixtures.environment import REPO, port_open, require
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -51,7 +50,7 @@ def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 @pytest.fixture
 def start_worker(transactional_db, settings, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen]]:
     """Start `celery worker` processes on the Redis broker, pointed at the test database."""
-    require(bool(django_settings.CELERY_BROKER_URL) and _port_open("127.0.0.1", 6379),
+    require(bool(django_settings.CELERY_BROKER_URL) and port_open("127.0.0.1", 6379),
             "a Redis broker (set CELERY_BROKER_URL) is needed for the worker tests")
     db = django_settings.DATABASES["default"]
     require(db["ENGINE"].endswith("postgresql"), "the worker tests share the test database through PostgreSQL")
@@ -101,11 +100,10 @@ def start_worker(transactional_db, settings, tmp_path: Path) -> Iterator[Callabl
     app.conf.task_always_eager = True
 
 
-def test_a_killed_worker_leaves_one_correct_result(start_worker, curator, contributor, make_user, make_interview,
-                                                   settings) -> None:
-    world = make_world(curator, contributor, make_user, make_interview)
+def test_a_killed_worker_leaves_one_correct_result(start_worker, curator, contributor, settings) -> None:
+    world = factories.make_world(curator, contributor)
     # Three model judges, one replicate each: three raters (made through the review service for judges).
-    judges = [Judge.objects.create(name=f"Judge {i}") for i in range(3)]
+    judges = [factories.judge(f"Judge {i}") for i in range(3)]
     for values in WARMTH:
         interview = world.interview()
         for judge, value in zip(judges, values):

@@ -8,7 +8,7 @@ import pytest
 
 from commons import services
 from commons.models import ImportJob, Interview, TargetModel
-from tests.test_imports import chat_line, jsonl
+from tests.fixtures.payloads import chat_line, jsonl
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

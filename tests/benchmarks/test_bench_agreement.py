@@ -20,28 +20,14 @@ import pytest
 
 from reviews.agreement import LEVELS, Ratings, alpha_from_matrix, bootstrap_ci, compute_alpha
 
-pytestmark = pytest.mark.benchmark
+pytestmark = [pytest.mark.benchmark, pytest.mark.no_django]  # nothing here touches Django
 
 N_RATERS = 5
 SCALE = 11  # ordinal 0-10
 MISSING = 0.3
 SEED = 20240601
-ROWS: list[tuple[str, str]] = []
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _print_table() -> Any:
-    yield
-    width = max(len(name) for name, _ in ROWS) if ROWS else 0
-    print("\n\nAgreement benchmark (5 raters, 30% missing, values 0-10, seeded)")
-    for name, figure in ROWS:
-        print(f"  {name:<{width}}  {figure}")
-
-
-@pytest.fixture(autouse=True)
-def _in_process_tasks_and_clean_cache() -> Any:
-    """Replaces the suite-wide Django/Celery fixture: nothing here touches Django."""
-    yield
+TABLE_TITLE = "Agreement benchmark (5 raters, 30% missing, values 0-10, seeded)"
+ROWS: list[tuple[str, str]] = []  # printed by tests/benchmarks/conftest.py
 
 
 def ratings_matrix(n_units: int) -> np.ndarray:

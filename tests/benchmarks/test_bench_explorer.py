@@ -37,7 +37,8 @@ INTERVIEWS = int(os.environ.get("EXPLORER_BENCH_INTERVIEWS", "100000"))
 METRIC = "specificity"
 TARGET_MS = 300.0
 
-pytestmark = pytest.mark.benchmark
+# this test talks to its own database through subprocesses
+pytestmark = [pytest.mark.benchmark, pytest.mark.no_django]
 
 
 # ---------------------------------------------------------------------------------------------- pytest side
@@ -51,12 +52,6 @@ def _postgres(url: str) -> bool:
             return True
     except Exception:  # noqa: BLE001
         return False
-
-
-@pytest.fixture(autouse=True)
-def _in_process_tasks_and_clean_cache() -> Any:
-    """Replaces the suite-wide fixture: this test talks to its own database through subprocesses."""
-    yield
 
 
 def _manage(env: dict, *args: str, timeout: int = 3600) -> str:

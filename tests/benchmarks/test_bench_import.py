@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import REPO, STILL_ALIVE
+from tests.fixtures.environment import REPO, STILL_ALIVE
 
 pytestmark = pytest.mark.benchmark
 

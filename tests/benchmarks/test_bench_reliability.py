@@ -27,15 +27,8 @@ from reviews.reliability.models import AgreementResult, UnitDisagreement
 pytestmark = [pytest.mark.benchmark, pytest.mark.django_db]
 
 N_INTERVIEWS = int(os.environ.get("BENCH_RELIABILITY_INTERVIEWS", "20000"))
-ROWS: list[tuple[str, str]] = []
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _print_table() -> Any:
-    yield
-    print(f"\n\nAgreement recompute benchmark ({N_INTERVIEWS:,} interviews x 3 reviews)")
-    for name, figure in ROWS:
-        print(f"  {name:<48}  {figure}")
+TABLE_TITLE = f"Agreement recompute benchmark ({N_INTERVIEWS:,} interviews x 3 reviews)"
+ROWS: list[tuple[str, str]] = []  # printed by tests/benchmarks/conftest.py
 
 
 def timed(name: str, fn) -> Any:
