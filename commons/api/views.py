@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, parsers, status, viewsets
@@ -170,9 +171,9 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         form.is_valid(raise_exception=True)
         data = form.validated_data
         upload = data["file"]
-        if upload.size > services.settings.IMPORT_MAX_BYTES:
+        if upload.size > settings.IMPORT_MAX_BYTES:
             raise services.ServiceError(
-                f"The upload is {upload.size:,} bytes; the limit is {services.settings.IMPORT_MAX_BYTES:,}.", "file")
+                f"The upload is {upload.size:,} bytes; the limit is {settings.IMPORT_MAX_BYTES:,}.", "file")
         defaults = services.ImportDefaults(
             licence=data["licence"], visibility=data["visibility"],
             study_id=data["study"].pk if data.get("study") else None,
