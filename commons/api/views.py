@@ -117,22 +117,13 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raw, filename = data["file"].read(), data["file"].name
         else:
             raw, filename = data["transcript"].encode("utf-8"), ""
-        parsed = services.check_transcript(data=raw, filename=filename, fmt=data.get("format"))
-        target = data.get("target_model")
-        if target is None:
-            if not parsed.target_model:
-                return Response({"target_model": ["The transcript does not name its model; give `target_model`."]},
-                                status=status.HTTP_400_BAD_REQUEST)
-            target = services.get_or_create_target_model(info=parsed.target_model, created_by=request.user)
-        interviewer = data.get("interviewer")
-        if interviewer is None and parsed.interviewer:
-            interviewer = services.get_or_create_interviewer(info=parsed.interviewer, created_by=request.user)
         try:
-            interview = services.create_interview(
-                contributor=request.user, parsed=parsed, target_model=target, interviewer=interviewer,
-                study=data.get("study"), conditions=data.get("conditions"), topics=data.get("topics"),
-                conducted_on=data.get("conducted_on"), licence=data["licence"], visibility=data["visibility"],
-                submit=data["submit"], title=data.get("title", ""), source_filename=filename,
+            interview = services.submit_transcript(
+                contributor=request.user, raw=raw, filename=filename, fmt=data.get("format"),
+                target_model=data.get("target_model"), interviewer=data.get("interviewer"), study=data.get("study"),
+                conditions=data.get("conditions"), topics=data.get("topics"), conducted_on=data.get("conducted_on"),
+                licence=data["licence"], visibility=data["visibility"], submit=data["submit"],
+                title=data.get("title", ""),
             )
         except services.DuplicateInterview as dup:
             body = {"transcript": [dup.message]}

@@ -14,7 +14,7 @@ from commons.services.accounts import (
     touch_token,
 )
 from commons.services.audit import record_audit
-from commons.services.errors import DuplicateInterview, ServiceError
+from commons.services.errors import DuplicateInterview, MissingTargetModel, ServiceError
 from commons.services.imports import (
     ImportDefaults,
     fail_import,
@@ -37,12 +37,13 @@ from commons.services.interviews import (
     validate_conditions,
     withdraw_interview,
 )
+from commons.services.uploads import NewInterviewer, NewTargetModel, submit_transcript
 
 __all__ = [
-    "ROLES", "TOKEN_PREFIX", "DuplicateInterview", "ImportDefaults", "ServiceError",
-    "check_transcript", "content_hash", "create_api_token", "create_interview", "create_target_model",
-    "fail_import", "get_or_create_interviewer", "get_or_create_target_model", "hash_token", "import_items",
-    "import_limits", "import_one", "record_audit", "revoke_api_token", "run_import", "set_role", "start_import",
-    "submit_interview", "touch_token", "transcript_limits", "turn_plain_text", "validate_conditions",
-    "withdraw_interview",
+    "ROLES", "TOKEN_PREFIX", "DuplicateInterview", "ImportDefaults", "MissingTargetModel", "NewInterviewer",
+    "NewTargetModel", "ServiceError", "check_transcript", "content_hash", "create_api_token", "create_interview",
+    "create_target_model", "fail_import", "get_or_create_interviewer", "get_or_create_target_model", "hash_token",
+    "import_items", "import_limits", "import_one", "record_audit", "revoke_api_token", "run_import", "set_role",
+    "start_import", "submit_interview", "submit_transcript", "touch_token", "transcript_limits", "turn_plain_text",
+    "validate_conditions", "withdraw_interview",
 ]

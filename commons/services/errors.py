@@ -19,3 +19,10 @@ class DuplicateInterview(ServiceError):
         # The message never names the existing interview: the uploader may not be allowed to see it.
         super().__init__("This transcript is already in the commons.", "transcript")
         self.existing = existing
+
+
+class MissingTargetModel(ServiceError):
+    """No target model was chosen or described, and the transcript names none."""
+
+    def __init__(self) -> None:
+        super().__init__("The transcript does not name its model; give `target_model`.", "target_model")

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from commons.models import ImportJob, Interview, Interviewer, Study, TargetModel, User
 from commons.services.audit import record_audit
-from commons.services.errors import DuplicateInterview, ServiceError
-from commons.services.interviews import create_interview, get_or_create_interviewer, get_or_create_target_model
+from commons.services.errors import DuplicateInterview, MissingTargetModel, ServiceError
+from commons.services.uploads import submit_transcript
 from commons.transcripts import ItemOutcome, Limits, parse_items
+
+M = TypeVar("M", bound=models.Model)
 
 
 def import_limits() -> Limits:
@@ -42,6 +45,10 @@ class ImportDefaults:
         return cls(**known)
 
 
+def _by_id(model: type[M], pk: int | None) -> M | None:
+    return model._default_manager.get(pk=pk) if pk else None
+
+
 def import_one(*, outcome: ItemOutcome, contributor: User, defaults: ImportDefaults,
                job: ImportJob | None = None) -> dict:
     """Save one parsed item atomically; returns its report row. Never raises for bad items."""
@@ -52,25 +59,17 @@ def import_one(*, outcome: ItemOutcome, contributor: User, defaults: ImportDefau
         return {**row, "status": "rejected", "message": str(outcome.error or "unreadable item")}
     parsed = outcome.interview
     try:
-        with transaction.atomic():
-            if parsed.target_model:
-                target = get_or_create_target_model(info=parsed.target_model, created_by=contributor)
-            elif defaults.target_model_id:
-                target = TargetModel.objects.get(pk=defaults.target_model_id)
-            else:
-                raise ServiceError("The file does not name the target model and no default was chosen.", "target_model")
-            if parsed.interviewer:
-                interviewer = get_or_create_interviewer(info=parsed.interviewer, created_by=contributor)
-            elif defaults.interviewer_id:
-                interviewer = Interviewer.objects.get(pk=defaults.interviewer_id)
-            else:
-                interviewer = None
-            study = Study.objects.get(pk=defaults.study_id) if defaults.study_id else None
-            interview = create_interview(
-                contributor=contributor, parsed=parsed, target_model=target, interviewer=interviewer, study=study,
-                licence=defaults.licence, visibility=defaults.visibility, submit=defaults.submit,
-                source_filename=outcome.location, import_job=job,
-            )
+        # What the file names wins; the uploader's defaults only fill in what it leaves out.
+        interview = submit_transcript(
+            contributor=contributor, parsed=parsed, filename=outcome.location, import_job=job,
+            target_model=None if parsed.target_model else _by_id(TargetModel, defaults.target_model_id),
+            interviewer=None if parsed.interviewer else _by_id(Interviewer, defaults.interviewer_id),
+            study=_by_id(Study, defaults.study_id), licence=defaults.licence, visibility=defaults.visibility,
+            submit=defaults.submit,
+        )
+    except MissingTargetModel:
+        return {**row, "status": "rejected",
+                "message": "target_model: The file does not name the target model and no default was chosen."}
     except DuplicateInterview as dup:
         if job is not None and dup.existing.import_job_id == job.pk:
             # A redelivered task meets its own earlier work: report it as accepted, not as a duplicate.
