@@ -59,10 +59,8 @@ def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
          "parent_index": t.parent.index if t.parent_id else None, "starts_over": t.starts_over}
         for t in interview.turns.select_related("parent")
     ]
-    can_manage = request.user.is_authenticated and (
-        interview.contributor_id == request.user.pk or request.user.is_curator)
     return render(request, "interviews/detail.html", {
-        "interview": interview, "turns": turns, "can_manage": can_manage})
+        "interview": interview, "turns": turns, "can_manage": selectors.may_manage_interview(request.user, interview)})
 
 
 @login_required
@@ -159,7 +157,7 @@ def _new_interviewer(data: dict) -> services.NewInterviewer | None:
 @login_required
 @require_POST
 def interview_submit_draft(request: HttpRequest, pk: int) -> HttpResponse:
-    interview = selectors.get_own_interview(request.user, pk)
+    interview = selectors.get_manageable_interview(request.user, pk, action="submit")
     try:
         services.submit_interview(interview=interview, actor=request.user)
     except services.ServiceError as err:
@@ -171,9 +169,7 @@ def interview_submit_draft(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def interview_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    interview = selectors.get_viewable_interview(request.user, pk)
-    if interview.contributor_id != request.user.pk and not request.user.is_curator:
-        return HttpResponseForbidden("Only the contributor or a curator can withdraw this interview.")
+    interview = selectors.get_manageable_interview(request.user, pk, action="withdraw")
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

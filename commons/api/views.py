@@ -5,7 +5,6 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -138,9 +137,7 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         """Withdraw one of your interviews with a reason (kept, hidden from the public)."""
-        interview = self.get_object()  # 404 for anyone who cannot see it
-        if interview.contributor_id != request.user.pk and not request.user.is_curator:
-            raise PermissionDenied("Only the contributor or a curator can withdraw this interview.")
+        interview = selectors.get_manageable_interview(request.user, pk, action="withdraw")
         form = WithdrawSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.withdraw_interview(interview=interview, actor=request.user, reason=form.validated_data["reason"])
