@@ -180,6 +180,14 @@ def create_interview(
     except IntegrityError:
         # Lost a race with a concurrent upload of the same content.
         raise DuplicateInterview(Interview.objects.get(content_hash=digest)) from None
+    _store_turns(interview=interview, parsed=parsed)
+    record_audit(actor=contributor, verb="interview.create", target=interview,
+                 data={"status": interview.status, "format": parsed.format})
+    return interview
+
+
+def _store_turns(*, interview: Interview, parsed: ParsedInterview) -> None:
+    """Turns in order; a turn that branches from an earlier one points at it (set once both exist)."""
     turns = [
         Turn(interview=interview, index=i, role=t.role, participant=t.participant[:200],
              blocks=t.blocks, text=turn_plain_text(t.blocks), starts_over=t.parent == ROOT)
@@ -192,9 +200,6 @@ def create_interview(
         for child, parent in branched:
             child.parent = parent
         Turn.objects.bulk_update([child for child, _ in branched], ["parent"])
-    record_audit(actor=contributor, verb="interview.create", target=interview,
-                 data={"status": interview.status, "format": parsed.format})
-    return interview
 
 
 @transaction.atomic
