@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
@@ -62,14 +63,20 @@ def get_viewable_interview(user: User | AnonymousUser | None, pk: int) -> Interv
     return interview
 
 
-def get_own_interview(user: User, pk: int) -> Interview:
-    """For changes by the contributor; curators may act on any interview."""
-    qs = Interview.objects.select_related("target_model", "interviewer", "study")
-    if not user.is_curator:
-        qs = qs.filter(contributor=user)
-    interview = qs.filter(pk=pk).first()
-    if interview is None:
+def may_manage_interview(user: User | AnonymousUser | None, interview: Interview) -> bool:
+    """Whether this user may change the interview (submit a draft, withdraw): its contributor or a curator."""
+    return _is_user(user) and (interview.contributor_id == user.pk or user.is_curator)
+
+
+def get_manageable_interview(user: User | AnonymousUser | None, pk: int | str, *, action: str = "change") -> Interview:
+    """The interview, for a change by its contributor or a curator. 404 for anyone who cannot see it (as
+    `get_viewable_interview`); PermissionDenied (403) for a viewer who can see it but may not `action` it."""
+    interview_id = parse_id(pk)
+    if interview_id is None:
         raise Http404("No such interview.")
+    interview = get_viewable_interview(user, interview_id)
+    if not may_manage_interview(user, interview):
+        raise PermissionDenied(f"Only the contributor or a curator can {action} this interview.")
     return interview
 
 

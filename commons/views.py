@@ -16,8 +16,8 @@ from commons import selectors, services
 from commons.forms import ApiTokenForm, BulkImportForm, InterviewSubmitForm, WithdrawForm
 from commons.models import ApiToken, Interview, Interviewer, Study, TargetModel, User
 from commons.params import BadParameter, parse_id
-from commons.transcripts import FORMATS
-from commons.transcripts.types import ROOT, InterviewerInfo
+from commons.transcripts import FORMATS, ParsedInterview
+from commons.transcripts.types import ROOT
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -59,10 +59,8 @@ def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
          "parent_index": t.parent.index if t.parent_id else None, "starts_over": t.starts_over}
         for t in interview.turns.select_related("parent")
     ]
-    can_manage = request.user.is_authenticated and (
-        interview.contributor_id == request.user.pk or request.user.is_curator)
     return render(request, "interviews/detail.html", {
-        "interview": interview, "turns": turns, "can_manage": can_manage})
+        "interview": interview, "turns": turns, "can_manage": selectors.may_manage_interview(request.user, interview)})
 
 
 @login_required
@@ -70,35 +68,6 @@ def my_interviews(request: HttpRequest) -> HttpResponse:
     qs = Interview.objects.filter(contributor=request.user).select_related("target_model", "interviewer")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     return render(request, "interviews/mine.html", {"page": page, "jobs": request.user.import_jobs.defer("upload")[:10]})
-
-
-def _resolve_model(form: InterviewSubmitForm, parsed, user: User) -> TargetModel | None:
-    data = form.cleaned_data
-    if data.get("target_model"):
-        return data["target_model"]
-    if data.get("new_model_name"):
-        return services.create_target_model(
-            created_by=user, name=data["new_model_name"].strip(), provider=data["new_model_provider"],
-            api_id=data["new_model_api_id"], family=data["new_model_family"],
-            release_date=data["new_model_release_date"], retired=data["new_model_retired"])
-    if parsed.target_model:
-        return services.get_or_create_target_model(info=parsed.target_model, created_by=user)
-    return None
-
-
-def _resolve_interviewer(form: InterviewSubmitForm, parsed, user: User) -> Interviewer | None:
-    data = form.cleaned_data
-    if data.get("interviewer"):
-        return data["interviewer"]
-    if data.get("new_interviewer_name"):
-        return services.get_or_create_interviewer(
-            info=InterviewerInfo(name=data["new_interviewer_name"].strip(),
-                                 kind=data.get("new_interviewer_kind") or "model",
-                                 stance=data.get("new_interviewer_stance", "").strip()),
-            created_by=user)
-    if parsed.interviewer:
-        return services.get_or_create_interviewer(info=parsed.interviewer, created_by=user)
-    return None
 
 
 @login_required
@@ -118,22 +87,18 @@ def interview_submit(request: HttpRequest) -> HttpResponse:
         except services.ServiceError as err:
             form.add_error("transcript_text", err.message)
         if preview is not None and action in {"draft", "submit"}:
-            model_missing = not (form.cleaned_data.get("target_model") or form.cleaned_data.get("new_model_name")
-                                 or preview.target_model)
-            if model_missing:
+            try:
+                interview = _save_submission(request, form, preview, submit=action == "submit")
+            except services.MissingTargetModel:
                 form.add_error("target_model", "Choose the target model or describe a new one.")
+            except services.DuplicateInterview:
+                form.add_error("transcript_text", "This transcript is already in the commons.")
+            except services.ServiceError as err:
+                form.add_error(err.field if err.field in form.fields else None, err.message)
             else:
-                try:
-                    interview = _save_submission(request, form, preview, submit=action == "submit")
-                except services.DuplicateInterview:
-                    form.add_error("transcript_text", "This transcript is already in the commons.")
-                except services.ServiceError as err:
-                    field = err.field if err.field in form.fields else None
-                    form.add_error(field, err.message)
-                else:
-                    verb = "submitted" if action == "submit" else "saved as a draft"
-                    messages.success(request, f"Interview {verb}.")
-                    return redirect(interview)
+                verb = "submitted" if action == "submit" else "saved as a draft"
+                messages.success(request, f"Interview {verb}.")
+                return redirect(interview)
         if preview is not None and request.FILES.get("transcript_file"):
             # Carry the upload over to the next step so the user need not choose the file again.
             form = _carry_upload(request, raw, filename)
@@ -160,26 +125,39 @@ def _carry_upload(request: HttpRequest, raw: bytes, filename: str) -> InterviewS
     return form
 
 
-def _save_submission(request: HttpRequest, form: InterviewSubmitForm, parsed, *, submit: bool) -> Interview:
-    from django.db import transaction
-
+def _save_submission(request: HttpRequest, form: InterviewSubmitForm, parsed: ParsedInterview, *,
+                     submit: bool) -> Interview:
     data = form.cleaned_data
-    with transaction.atomic():
-        target = _resolve_model(form, parsed, request.user)
-        interviewer = _resolve_interviewer(form, parsed, request.user)
-        return services.create_interview(
-            contributor=request.user, parsed=parsed, target_model=target, interviewer=interviewer,
-            study=data.get("study"), conditions=data["conditions"] or parsed.conditions,
-            topics=form.all_topics() or parsed.topics, conducted_on=data.get("conducted_on"),
-            licence=data["licence"], visibility=data["visibility"], submit=submit, title=data.get("title", ""),
-            source_filename=form.get_transcript_filename(),
-        )
+    return services.submit_transcript(
+        contributor=request.user, parsed=parsed, filename=form.get_transcript_filename(),
+        target_model=data.get("target_model"), new_model=_new_model(data),
+        interviewer=data.get("interviewer"), new_interviewer=_new_interviewer(data),
+        study=data.get("study"), conditions=data["conditions"] or None, topics=form.all_topics() or None,
+        conducted_on=data.get("conducted_on"), licence=data["licence"], visibility=data["visibility"],
+        title=data.get("title", ""), submit=submit,
+    )
+
+
+def _new_model(data: dict) -> services.NewTargetModel | None:
+    if not data.get("new_model_name"):
+        return None
+    return services.NewTargetModel(
+        name=data["new_model_name"], provider=data["new_model_provider"], api_id=data["new_model_api_id"],
+        family=data["new_model_family"], release_date=data["new_model_release_date"],
+        retired=data["new_model_retired"])
+
+
+def _new_interviewer(data: dict) -> services.NewInterviewer | None:
+    if not data.get("new_interviewer_name"):
+        return None
+    return services.NewInterviewer(name=data["new_interviewer_name"], kind=data.get("new_interviewer_kind", ""),
+                                   stance=data.get("new_interviewer_stance", ""))
 
 
 @login_required
 @require_POST
 def interview_submit_draft(request: HttpRequest, pk: int) -> HttpResponse:
-    interview = selectors.get_own_interview(request.user, pk)
+    interview = selectors.get_manageable_interview(request.user, pk, action="submit")
     try:
         services.submit_interview(interview=interview, actor=request.user)
     except services.ServiceError as err:
@@ -191,9 +169,7 @@ def interview_submit_draft(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def interview_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    interview = selectors.get_viewable_interview(request.user, pk)
-    if interview.contributor_id != request.user.pk and not request.user.is_curator:
-        return HttpResponseForbidden("Only the contributor or a curator can withdraw this interview.")
+    interview = selectors.get_manageable_interview(request.user, pk, action="withdraw")
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from rest_framework import status
+from django.core.exceptions import PermissionDenied
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -9,9 +10,12 @@ from commons.services import DuplicateInterview, ServiceError
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    """DRF's handler, plus domain errors as 400 (409 for duplicates) naming the field."""
+    """DRF's handler, plus domain errors as 400 (409 for duplicates) naming the field, and Django's
+    PermissionDenied (raised by selectors) as 403 with its message kept."""
     if isinstance(exc, DuplicateInterview):
         return Response({exc.field: [exc.message]}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, (ServiceError, BadParameter)):
         return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, PermissionDenied) and str(exc):
+        exc = exceptions.PermissionDenied(str(exc))
     return drf_exception_handler(exc, context)

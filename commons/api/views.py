@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -116,22 +116,13 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raw, filename = data["file"].read(), data["file"].name
         else:
             raw, filename = data["transcript"].encode("utf-8"), ""
-        parsed = services.check_transcript(data=raw, filename=filename, fmt=data.get("format"))
-        target = data.get("target_model")
-        if target is None:
-            if not parsed.target_model:
-                return Response({"target_model": ["The transcript does not name its model; give `target_model`."]},
-                                status=status.HTTP_400_BAD_REQUEST)
-            target = services.get_or_create_target_model(info=parsed.target_model, created_by=request.user)
-        interviewer = data.get("interviewer")
-        if interviewer is None and parsed.interviewer:
-            interviewer = services.get_or_create_interviewer(info=parsed.interviewer, created_by=request.user)
         try:
-            interview = services.create_interview(
-                contributor=request.user, parsed=parsed, target_model=target, interviewer=interviewer,
-                study=data.get("study"), conditions=data.get("conditions"), topics=data.get("topics"),
-                conducted_on=data.get("conducted_on"), licence=data["licence"], visibility=data["visibility"],
-                submit=data["submit"], title=data.get("title", ""), source_filename=filename,
+            interview = services.submit_transcript(
+                contributor=request.user, raw=raw, filename=filename, fmt=data.get("format"),
+                target_model=data.get("target_model"), interviewer=data.get("interviewer"), study=data.get("study"),
+                conditions=data.get("conditions"), topics=data.get("topics"), conducted_on=data.get("conducted_on"),
+                licence=data["licence"], visibility=data["visibility"], submit=data["submit"],
+                title=data.get("title", ""),
             )
         except services.DuplicateInterview as dup:
             body = {"transcript": [dup.message]}
@@ -146,9 +137,7 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["post"])
     def withdraw(self, request: Request, pk: str) -> Response:
         """Withdraw one of your interviews with a reason (kept, hidden from the public)."""
-        interview = self.get_object()  # 404 for anyone who cannot see it
-        if interview.contributor_id != request.user.pk and not request.user.is_curator:
-            raise PermissionDenied("Only the contributor or a curator can withdraw this interview.")
+        interview = selectors.get_manageable_interview(request.user, pk, action="withdraw")
         form = WithdrawSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.withdraw_interview(interview=interview, actor=request.user, reason=form.validated_data["reason"])
@@ -170,9 +159,9 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         form.is_valid(raise_exception=True)
         data = form.validated_data
         upload = data["file"]
-        if upload.size > services.settings.IMPORT_MAX_BYTES:
+        if upload.size > settings.IMPORT_MAX_BYTES:
             raise services.ServiceError(
-                f"The upload is {upload.size:,} bytes; the limit is {services.settings.IMPORT_MAX_BYTES:,}.", "file")
+                f"The upload is {upload.size:,} bytes; the limit is {settings.IMPORT_MAX_BYTES:,}.", "file")
         defaults = services.ImportDefaults(
             licence=data["licence"], visibility=data["visibility"],
             study_id=data["study"].pk if data.get("study") else None,
