@@ -1,8 +1,10 @@
 """Settings for Research Commons, all driven by environment variables.
 
-Defaults serve the embedded local mode (SQLite, Celery tasks run in-process, console e-mail).
-Production sets DEBUG=0, SECRET_KEY (or SECRET_KEY_FILE), DATABASE_URL, CELERY_BROKER_URL,
-REDIS_URL and the SMTP variables; it refuses to start with the default secret.
+DEBUG is off unless the environment turns it on (`make run` and the test suite set DEBUG=1). The
+other defaults serve the embedded local mode (SQLite, Celery tasks run in-process, console e-mail).
+Production sets SECRET_KEY (or SECRET_KEY_FILE), ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL,
+REDIS_URL and the SMTP variables (README, "Production"); with DEBUG off an empty or default secret
+refuses to start.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ def envstr(name: str, default: str = "") -> str:
     """A string setting; NAME_FILE, when set, names a file holding the value (for secrets)."""
     file_path = os.environ.get(f"{name}_FILE")
     if file_path:
-        return Path(file_path).read_text().strip()
+        try:
+            return Path(file_path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE={file_path!r} cannot be read: {exc.strerror}.") from None
     return os.environ.get(name, default)
 
 
@@ -57,10 +62,12 @@ def envint(name: str, default: int) -> int:
 
 
 DEFAULT_SECRET = "insecure-local-development-secret-do-not-use-in-production"
-DEBUG = envbool("DEBUG", True)
-SECRET_KEY = envstr("SECRET_KEY", DEFAULT_SECRET)
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = envstr("SECRET_KEY").strip() or DEFAULT_SECRET  # empty counts as unset, never as a key
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET:
-    raise ImproperlyConfigured("Set SECRET_KEY (or SECRET_KEY_FILE) when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "Set SECRET_KEY (or SECRET_KEY_FILE) to a long random value when DEBUG is off; it is empty or the "
+        "built-in development secret. (For local use set DEBUG=1, as `make run` does.)")
 
 ALLOWED_HOSTS = [h for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
