@@ -229,6 +229,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name get names that say whose they are.
+    "ENUM_NAME_OVERRIDES": {
+        "InterviewerKindEnum": "commons.models.Interviewer.Kind",
+        "InterviewStatusEnum": "commons.models.Interview.Status",
+        "ReviewKindEnum": "reviews.models.Review.Kind",
+        "ReviewStatusEnum": "reviews.models.Review.Status",
+    },
 }
 
 # Upload limits (bytes) and parser guards.
@@ -256,7 +263,13 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (.deploy/nginx.conf does), say so, or every
+# request looks like plain http and SECURE_SSL_REDIRECT loops.
+if envbool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

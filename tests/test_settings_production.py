@@ -76,3 +76,49 @@ def test_a_tunable_read_from_the_environment_must_be_a_number(monkeypatch):
         setting("EXPLORER_MIN_INTERVIEWS", 10)
     monkeypatch.setenv("EXPLORER_MIN_INTERVIEWS", "12")
     assert setting("EXPLORER_MIN_INTERVIEWS", 10) == 12
+
+
+def test_the_deployment_check_reports_nothing_with_production_settings():
+    """`check --deploy` as README's "Production" documents it: DEBUG off, a strong secret, TLS at the proxy.
+    It generates the OpenAPI schema too, so a schema warning (untyped path, unknown auth, enum clash) fails here."""
+    import secrets
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DEBUG", "SECRET_KEY", "SECURE_", "DJANGO_"))}
+    env.update(DJANGO_SETTINGS_MODULE="commons.settings", DATABASE_URL="sqlite:///:memory:", DEBUG="0",
+               SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="commons.example.org", SECURE_PROXY_SSL_HEADER="1")
+    done = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.strip() == "System check identified no issues (0 silenced)."
+    assert "WARNING" not in done.stderr
+
+
+def test_the_openapi_schema_describes_the_token_and_validates_without_warnings():
+    done = subprocess.run([sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--format",
+                           "openapi-json"], cwd=ROOT, env={**os.environ, "DEBUG": "1"}, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    import json
+
+    schema = json.loads(done.stdout)
+    assert schema["components"]["securitySchemes"]["tokenAuth"] == {
+        "type": "http", "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"]["tokenAuth"]["description"]}
+    interviews = schema["paths"]["/api/v1/interviews/"]["get"]
+    assert {"tokenAuth": []} in interviews["security"]
+    detail = schema["paths"]["/api/v1/imports/{id}/"]["get"]["parameters"]
+    assert [p["schema"]["type"] for p in detail if p["name"] == "id"] == ["integer"]
+    names = set(schema["components"]["schemas"])
+    assert {"InterviewStatusEnum", "ReviewStatusEnum", "InterviewerKindEnum", "ReviewKindEnum"} <= names
+
+
+def test_the_header_swaggers_authorize_sends_is_accepted(db, contributor):
+    from rest_framework.test import APIClient
+
+    from commons import services
+
+    _, key = services.create_api_token(user=contributor, name="docs")
+    client = APIClient()
+    assert client.get("/api/v1/interviews/").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert client.get("/api/v1/interviews/").status_code == 200
