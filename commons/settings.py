@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "commons.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "commons.middleware.ContentSecurityPolicyMiddleware",
+    *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),  # static files (with the CSP header too)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -262,6 +263,14 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = VAR_DIR / "media"
+# Production serves `collectstatic` output through WhiteNoise: compressed, content-hashed names, cached
+# forever. Under DEBUG runserver (and the tests' live server) serve static/ directly with the plain storage,
+# so no collectstatic is needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
