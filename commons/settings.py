@@ -209,6 +209,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 1800)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 1900)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (LOG_FORMAT=json too)
+# `celery -A commons beat` sends these; each task is idempotent, so a beat restart or a duplicate send is harmless.
+CELERY_BEAT_SCHEDULE = {
+    "agreement-pending": {  # recomputes whose enqueue was lost (broker outage, killed worker)
+        "task": "reviews.reliability.tasks.enqueue_pending_agreement",
+        "schedule": float(envint("BEAT_AGREEMENT_PENDING_SECONDS", 300)),
+    },
+    "explorer-refresh": {  # a no-op when the explorer's inputs are unchanged
+        "task": "reviews.explorer.tasks.refresh_explorer",
+        "schedule": float(envint("BEAT_EXPLORER_REFRESH_SECONDS", 900)),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
