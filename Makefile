@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# DEBUG is off unless set; the embedded local site turns it on explicitly.
+run: export DEBUG = 1
 run: $(STAMP)
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput

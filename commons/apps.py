@@ -9,3 +9,4 @@ class CommonsConfig(AppConfig):
     def ready(self) -> None:
         # Make the Celery app the current one before any task is sent from a web process.
         from commons import celery  # noqa: F401
+        from commons.api import schema  # noqa: F401 - registers the token scheme with drf-spectacular

@@ -1,8 +1,10 @@
 """Settings for Research Commons, all driven by environment variables.
 
-Defaults serve the embedded local mode (SQLite, Celery tasks run in-process, console e-mail).
-Production sets DEBUG=0, SECRET_KEY (or SECRET_KEY_FILE), DATABASE_URL, CELERY_BROKER_URL,
-REDIS_URL and the SMTP variables; it refuses to start with the default secret.
+DEBUG is off unless the environment turns it on (`make run` and the test suite set DEBUG=1). The
+other defaults serve the embedded local mode (SQLite, Celery tasks run in-process, console e-mail).
+Production sets SECRET_KEY (or SECRET_KEY_FILE), ALLOWED_HOSTS, DATABASE_URL, CELERY_BROKER_URL,
+REDIS_URL and the SMTP variables (README, "Production"); with DEBUG off an empty or default secret
+refuses to start.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ def envstr(name: str, default: str = "") -> str:
     """A string setting; NAME_FILE, when set, names a file holding the value (for secrets)."""
     file_path = os.environ.get(f"{name}_FILE")
     if file_path:
-        return Path(file_path).read_text().strip()
+        try:
+            return Path(file_path).read_text().strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE={file_path!r} cannot be read: {exc.strerror}.") from None
     return os.environ.get(name, default)
 
 
@@ -57,10 +62,12 @@ def envint(name: str, default: int) -> int:
 
 
 DEFAULT_SECRET = "insecure-local-development-secret-do-not-use-in-production"
-DEBUG = envbool("DEBUG", True)
-SECRET_KEY = envstr("SECRET_KEY", DEFAULT_SECRET)
+DEBUG = envbool("DEBUG", False)
+SECRET_KEY = envstr("SECRET_KEY").strip() or DEFAULT_SECRET  # empty counts as unset, never as a key
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET:
-    raise ImproperlyConfigured("Set SECRET_KEY (or SECRET_KEY_FILE) when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "Set SECRET_KEY (or SECRET_KEY_FILE) to a long random value when DEBUG is off; it is empty or the "
+        "built-in development secret. (For local use set DEBUG=1, as `make run` does.)")
 
 ALLOWED_HOSTS = [h for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -89,8 +96,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "commons.health.HealthCheckMiddleware",  # first: answers /healthz and /readyz whatever the Host or scheme
+    "commons.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "commons.middleware.ContentSecurityPolicyMiddleware",
+    *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),  # static files (with the CSP header too)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -127,6 +137,9 @@ DATABASES = {
         conn_max_age=envint("DB_CONN_MAX_AGE", 0),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that does not answer fails a request (and /readyz) in seconds, not after the OS's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = envint("DB_CONNECT_TIMEOUT", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers while the in-process importer writes.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
@@ -195,6 +208,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 1800)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 1900)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (LOG_FORMAT=json too)
+# `celery -A commons beat` sends these; each task is idempotent, so a beat restart or a duplicate send is harmless.
+CELERY_BEAT_SCHEDULE = {
+    "agreement-pending": {  # recomputes whose enqueue was lost (broker outage, killed worker)
+        "task": "reviews.reliability.tasks.enqueue_pending_agreement",
+        "schedule": float(envint("BEAT_AGREEMENT_PENDING_SECONDS", 300)),
+    },
+    "explorer-refresh": {  # a no-op when the explorer's inputs are unchanged
+        "task": "reviews.explorer.tasks.refresh_explorer",
+        "schedule": float(envint("BEAT_EXPLORER_REFRESH_SECONDS", 900)),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -222,6 +247,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets that share a field name get names that say whose they are.
+    "ENUM_NAME_OVERRIDES": {
+        "InterviewerKindEnum": "commons.models.Interviewer.Kind",
+        "InterviewStatusEnum": "commons.models.Interview.Status",
+        "ReviewKindEnum": "reviews.models.Review.Kind",
+        "ReviewStatusEnum": "reviews.models.Review.Status",
+    },
 }
 
 # Upload limits (bytes) and parser guards.
@@ -242,6 +274,14 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(envstr("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 MEDIA_ROOT = VAR_DIR / "media"
+# Production serves `collectstatic` output through WhiteNoise: compressed, content-hashed names, cached
+# forever. Under DEBUG runserver (and the tests' live server) serve static/ directly with the plain storage,
+# so no collectstatic is needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG
+                    else "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -249,11 +289,25 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", not DEBUG)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (.deploy/nginx.conf does), say so, or every
+# request looks like plain http and SECURE_SSL_REDIRECT loops.
+if envbool("SECURE_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+LOG_FORMAT = envstr("LOG_FORMAT", "text")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use json (one object per line) or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request": {"()": "commons.logs.RequestContextFilter"}},
+    "formatters": {
+        "json": {"()": "commons.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request"]}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
 }

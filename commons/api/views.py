@@ -149,6 +149,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     serializer_class = ImportJobSerializer
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+    queryset = ImportJob.objects.none()  # names the model for the OpenAPI schema; get_queryset scopes to the owner
 
     def get_queryset(self) -> QuerySet[ImportJob]:
         return ImportJob.objects.filter(owner=self.request.user).defer("upload")

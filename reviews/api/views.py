@@ -197,6 +197,7 @@ class ApplicationViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.Retrieve
     """Applications to review. Users see their own; curators see all (filter `status`) and decide."""
 
     serializer_class = ApplicationSerializer
+    queryset = ReviewerApplication.objects.none()  # names the model for the OpenAPI schema; get_queryset scopes
 
     def get_queryset(self) -> QuerySet[ReviewerApplication]:
         qs = ReviewerApplication.objects.select_related("applicant")

@@ -31,3 +31,10 @@ def recompute_metric_agreement(metric_version_id: int) -> None:
     except SoftTimeLimitExceeded:
         # Retrying would only time out again; the request stays pending for `recompute_agreement --pending`.
         logger.error("agreement recompute of metric version %s exceeded its time limit", metric_version_id)
+
+
+@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=5, max_retries=3)
+def enqueue_pending_agreement() -> int:
+    """Beat, every few minutes: enqueue recomputes whose requests are still pending (their task was never sent,
+    or was lost). Idempotent: a metric version whose task is already queued is left alone."""
+    return len(services.enqueue_pending(services.pending_metric_version_ids()))

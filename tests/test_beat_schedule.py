@@ -1,0 +1,42 @@
+"""`celery -A commons beat` has work to send: every scheduled task is a registered task, and the pending-agreement
+sweep re-enqueues a recompute whose task was never sent."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from test_reliability_factories import World, world  # noqa: F401
+
+from reviews.reliability import services, tasks
+
+
+def test_every_scheduled_task_is_registered_with_the_app():
+    from commons.celery import app
+
+    app.loader.import_default_modules()
+    schedule = settings.CELERY_BEAT_SCHEDULE
+    assert {"agreement-pending", "explorer-refresh"} <= set(schedule)
+    for name, entry in schedule.items():
+        assert entry["task"] in app.tasks, f"{name}: {entry['task']} is not a registered task"
+        assert 30 <= float(entry["schedule"]) <= 24 * 3600, name
+    assert app.conf.beat_schedule == schedule
+
+
+@pytest.mark.django_db
+def test_the_sweep_enqueues_what_a_broker_outage_left_pending(world: World, monkeypatch,  # noqa: F811
+                                                              django_capture_on_commit_callbacks) -> None:
+    def down(*args: object, **kwargs: object) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.recompute_metric_agreement, "apply_async", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.schedule_recompute([world.interval.pk])
+    assert services.pending_metric_version_ids() == [world.interval.pk]
+
+    sent: list[list[int]] = []
+    monkeypatch.setattr(tasks.recompute_metric_agreement, "apply_async",
+                        lambda args=None, **kwargs: sent.append(args))
+    assert tasks.enqueue_pending_agreement.apply().get() == 1
+    assert sent == [[world.interval.pk]]
+    assert tasks.enqueue_pending_agreement.apply().get() == 0  # already queued: nothing sent twice
+    assert sent == [[world.interval.pk]]
