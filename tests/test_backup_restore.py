@@ -21,8 +21,9 @@ from reviews.explorer import materialize, releases
 from reviews.explorer.models import DatasetRelease, ReleaseFile
 from reviews.models import MetricVersion
 from reviews.reliability import services as reliability
-from tests.conftest import require
-from tests.fixtures.explorer.builders import Corpus, fast_passwords, judge_named  # noqa: F401
+from tests import factories
+from tests.factories import Corpus
+from tests.fixtures.environment import require
 
 pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump sees committed rows only
 
@@ -64,8 +65,8 @@ def corpus_with_a_release(contributor, make_user, settings, tmp_path) -> Dataset
     auditors = [c.interviewer("Auditor A", "warm"), c.interviewer("Auditor B", "clinical")]
     aversion = c.metric("aversion")
     level = c.metric("awareness", scale="ordinal", values=["none", "some", "clear"])
-    reviewers = [c.reviewer(f"r{k}", make_user) for k in range(3)]
-    judge = judge_named("Judge")
+    reviewers = [c.reviewer(f"r{k}") for k in range(3)]
+    judge = factories.judge("Judge")
     for k in range(12):
         interview = c.interview(models[k % 2], auditors[k // 6], conditions={"tone": ["warm", "neutral"][k % 2]},
                                 turns=[("interviewer", f"Question {k}, with ünïcode and a 'quote'?"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from test_reliability_factories import World, world  # noqa: F401
 
 from reviews.reliability import services, tasks
+from tests.factories import AgreementWorld
 
 
 def test_every_scheduled_task_is_registered_with_the_app():
@@ -23,20 +23,20 @@ def test_every_scheduled_task_is_registered_with_the_app():
 
 
 @pytest.mark.django_db
-def test_the_sweep_enqueues_what_a_broker_outage_left_pending(world: World, monkeypatch,  # noqa: F811
+def test_the_sweep_enqueues_what_a_broker_outage_left_pending(agreement_world: AgreementWorld, monkeypatch,
                                                               django_capture_on_commit_callbacks) -> None:
     def down(*args: object, **kwargs: object) -> None:
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(tasks.recompute_metric_agreement, "apply_async", down)
     with django_capture_on_commit_callbacks(execute=True):
-        services.schedule_recompute([world.interval.pk])
-    assert services.pending_metric_version_ids() == [world.interval.pk]
+        services.schedule_recompute([agreement_world.interval.pk])
+    assert services.pending_metric_version_ids() == [agreement_world.interval.pk]
 
     sent: list[list[int]] = []
     monkeypatch.setattr(tasks.recompute_metric_agreement, "apply_async",
                         lambda args=None, **kwargs: sent.append(args))
     assert tasks.enqueue_pending_agreement.apply().get() == 1
-    assert sent == [[world.interval.pk]]
+    assert sent == [[agreement_world.interval.pk]]
     assert tasks.enqueue_pending_agreement.apply().get() == 0  # already queued: nothing sent twice
-    assert sent == [[world.interval.pk]]
+    assert sent == [[agreement_world.interval.pk]]

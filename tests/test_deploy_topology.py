@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.fixtures.environment import REPO
 
 DEPLOY = REPO / ".deploy"
 APP_SERVICES = ("migrate", "web", "worker", "beat")

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.db import OperationalError, connections
 
-from tests.conftest import _port_open, require
+from tests.fixtures.environment import port_open, require
 
 
 def closed_port() -> int:
@@ -46,7 +46,7 @@ def test_readyz_is_ready_with_the_database_and_in_process_tasks(client, settings
 
 @pytest.mark.django_db
 def test_readyz_is_ready_with_a_live_redis_broker_and_cache(client, settings):
-    require(_port_open("127.0.0.1", 6379), "a Redis on 127.0.0.1:6379 is needed for this test")
+    require(port_open("127.0.0.1", 6379), "a Redis on 127.0.0.1:6379 is needed for this test")
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/7"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
                                    "LOCATION": "redis://127.0.0.1:6379/7"}}

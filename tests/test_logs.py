@@ -16,7 +16,7 @@ from django.urls import path
 
 from commons.logs import JsonFormatter, RequestContextFilter
 from commons.urls import urlpatterns as site_urlpatterns
-from tests.conftest import REPO
+from tests.fixtures.environment import REPO
 
 logger = logging.getLogger("commons.tests.logs")
 

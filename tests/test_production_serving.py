@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, _port_open
+from tests.fixtures.environment import REPO, port_open
 
 pytestmark = pytest.mark.browser
 HASHED = re.compile(r"/static/[\w/.-]+\.[0-9a-f]{12}\.(?:css|js|svg)$")
@@ -62,7 +62,7 @@ def production_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = subprocess.Popen([sys.executable, "-m", *command], cwd=REPO, env=env, stdout=log,
                               stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 30
-    while not _port_open("127.0.0.1", port):
+    while not port_open("127.0.0.1", port):
         assert server.poll() is None and time.monotonic() < deadline, (folder / "gunicorn.log").read_text()
         time.sleep(0.2)
     yield f"http://127.0.0.1:{port}"
