@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "commons.request_guards.RejectNulParametersMiddleware",
+    "commons.unavailable.ServiceUnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -178,7 +179,8 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 REDIS_URL = envstr("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis down means no cache, not no site (commons/cache.py); rate limits fail open meanwhile.
+    CACHES = {"default": {"BACKEND": "commons.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -193,9 +195,35 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 1800)
-CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 1900)
+CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 900)
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 960)
+# Surviving broker faults (README, "Faults"). A message a worker took but never acknowledged (it was
+# killed) goes back on the queue after the visibility timeout: longer than any task may run plus the
+# longest retry countdown (960 + 600 s), else a slow task would be delivered twice; minutes, not
+# Redis's default hour, so a killed import resumes soon. The sweeper (commons/jobs.py) is quicker still.
+BROKER_VISIBILITY_TIMEOUT = envint("CELERY_VISIBILITY_TIMEOUT", 1800)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, BROKER_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,  # look for expired messages every interval, not every tenth
+    "socket_connect_timeout": 5,  # a web request sending a task to an unreachable Redis gives up in seconds
+    "socket_timeout": 10,
+    "socket_keepalive": True,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits out a Redis outage of any length
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# Running tasks keep running through a broker blip; their unacknowledgeable message is redelivered
+# after the visibility timeout and finds its job finished (every acks_late task here is idempotent).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+JOB_SWEEP_SECONDS = envint("CELERY_SWEEP_SECONDS", 60)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-import-jobs": {"task": "commons.tasks.sweep_import_jobs", "schedule": JOB_SWEEP_SECONDS},
+    "sweep-release-builds": {"task": "reviews.explorer.tasks.sweep_release_builds", "schedule": JOB_SWEEP_SECONDS},
+    "sweep-agreement-requests": {"task": "reviews.reliability.tasks.sweep_pending_recomputes",
+                                 "schedule": JOB_SWEEP_SECONDS},
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from commons.broker import try_enqueue
 from reviews.explorer import materialize
 
 REQUESTED_KEY = "explorer:refresh-requested"
@@ -36,7 +37,8 @@ def request_refresh() -> None:
     def enqueue() -> None:
         from reviews.explorer.tasks import refresh_explorer
 
-        refresh_explorer.apply_async(countdown=DEBOUNCE_SECONDS)
+        if not try_enqueue(refresh_explorer, countdown=DEBOUNCE_SECONDS):
+            cache.delete(REQUESTED_KEY)  # broker down: the next page view's input check asks again
 
     transaction.on_commit(enqueue)
 

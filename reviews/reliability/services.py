@@ -164,6 +164,16 @@ def pending_metric_version_ids() -> list[int]:
                 .order_by("pk").values_list("pk", flat=True))
 
 
+def enqueue_lost_requests() -> list[int]:
+    """For the beat sweeper: enqueue pending requests that nothing will run — none queued (its enqueue
+    failed while the broker was down) or queued longer than RELIABILITY_PENDING_STALE_SECONDS — and
+    none running (started within the task time limit)."""
+    running_since = timezone.now() - timedelta(seconds=conf.task_time_limit())
+    idle = (RecomputeRequest.objects.filter(requests__gt=F("completed_requests"))
+            .filter(Q(last_started_at__isnull=True) | Q(last_started_at__lt=running_since)))
+    return enqueue_pending(idle.values_list("pk", flat=True))
+
+
 # --- running ------------------------------------------------------------------------------
 
 

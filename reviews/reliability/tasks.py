@@ -31,3 +31,9 @@ def recompute_metric_agreement(metric_version_id: int) -> None:
     except SoftTimeLimitExceeded:
         # Retrying would only time out again; the request stays pending for `recompute_agreement --pending`.
         logger.error("agreement recompute of metric version %s exceeded its time limit", metric_version_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_pending_recomputes() -> list[int]:
+    """Beat, every JOB_SWEEP_SECONDS: enqueue agreement recomputes whose task is lost or never went out."""
+    return services.enqueue_lost_requests()
