@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from functools import partial
@@ -41,18 +42,31 @@ class QueueUnavailable(Exception):
         self.message = message
 
 
-def _send(task: Task, args: tuple[Any, ...], options: dict[str, Any]) -> None:
-    if args:
-        task.apply_async(args=args, **options)
-    else:
-        task.apply_async(**options)
+RETRY_SECONDS = 5.0
+_down_until = [0.0]  # after a refusal, this process does not try the broker again for RETRY_SECONDS
+
+
+def send(task: Task, *args: Any, **options: Any) -> None:
+    """Publish, or raise one of BROKER_ERRORS. During an outage every save asks for an explorer refresh
+    and every review for agreement recomputes, so after one refusal the next RETRY_SECONDS fail at
+    once instead of each waiting for a connection attempt."""
+    if time.monotonic() < _down_until[0]:
+        raise kombu.exceptions.OperationalError("the broker refused a message less than a few seconds ago")
+    try:
+        if args:
+            task.apply_async(args=args, **options)
+        else:
+            task.apply_async(**options)
+    except BROKER_ERRORS:
+        _down_until[0] = time.monotonic() + RETRY_SECONDS
+        raise
 
 
 def enqueue(task: Task, *args: Any, on_failure: Callable[[str], None], **options: Any) -> None:
     """Send `task` now. If the broker refuses it, call `on_failure(message)` (mark the job failed) and
     raise QueueUnavailable."""
     try:
-        _send(task, args, options)
+        send(task, *args, **options)
     except BROKER_ERRORS as exc:
         logger.error("could not enqueue %s%r: %s", task.name, args, exc)
         on_failure(UNAVAILABLE_MESSAGE)
@@ -71,7 +85,7 @@ def try_enqueue(task: Task, *args: Any, **options: Any) -> bool:
     """Send `task` if the broker takes it; otherwise log and return False (for work that is asked
     for again anyway, such as an explorer refresh)."""
     try:
-        _send(task, args, options)
+        send(task, *args, **options)
     except BROKER_ERRORS as exc:
         logger.warning("could not enqueue %s%r, it will be asked for again: %s", task.name, args, exc)
         return False

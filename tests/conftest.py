@@ -33,6 +33,15 @@ def require(condition: bool, reason: str) -> None:
         pytest.skip(reason)
 
 
+def forget_outages() -> None:
+    """A broker or cache outage one test staged must not make the next test skip the broker or cache."""
+    from commons import broker
+    from commons import cache as resilient_cache
+
+    broker._down_until[0] = 0.0  # noqa: SLF001
+    resilient_cache._down_until.clear()  # noqa: SLF001
+
+
 @pytest.fixture(autouse=True)
 def _in_process_tasks_and_clean_cache(settings) -> Iterator[None]:
     from django.core.cache import cache
@@ -42,6 +51,7 @@ def _in_process_tasks_and_clean_cache(settings) -> Iterator[None]:
     app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
     cache.clear()
+    forget_outages()
     yield
     app.conf.task_always_eager = True
 

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from commons import broker
 from commons import cache as resilient_cache
 from commons.broker import UNAVAILABLE_MESSAGE
 from commons.models import ImportJob
@@ -42,11 +43,13 @@ def redis_down(settings) -> Iterator[str]:
     app._pool = None  # noqa: SLF001 - forget connections to the real broker
     app.amqp._producer_pool = None  # noqa: SLF001
     resilient_cache._down_until.clear()  # noqa: SLF001
+    broker._down_until[0] = 0.0  # noqa: SLF001
     yield url
     app.conf.broker_write_url, app.conf.broker_read_url, app.conf.task_always_eager = saved
     app._pool = None  # noqa: SLF001
     app.amqp._producer_pool = None  # noqa: SLF001
     resilient_cache._down_until.clear()  # noqa: SLF001
+    broker._down_until[0] = 0.0  # noqa: SLF001
 
 
 def test_an_unreachable_cache_is_an_empty_one_with_one_log_line(redis_down, caplog):

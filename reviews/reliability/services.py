@@ -38,6 +38,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from commons import broker
 from commons.models import Interview
 from commons.services import record_audit
 from reviews.models import MetricVersion, Review, Score
@@ -150,7 +151,7 @@ def enqueue_pending(metric_version_ids: Iterable[int]) -> list[int]:
         if not won:
             continue
         try:
-            tasks.recompute_metric_agreement.apply_async(args=[pk], countdown=countdown or None)
+            broker.send(tasks.recompute_metric_agreement, pk, countdown=countdown or None)
         except Exception:  # noqa: BLE001 - broker down: the request stays pending for `recompute_agreement --pending`
             logger.exception("could not enqueue the agreement recompute of metric version %s", pk)
             RecomputeRequest.objects.filter(pk=pk, enqueued_at=now).update(enqueued_at=None)
