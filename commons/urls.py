@@ -15,6 +15,7 @@ urlpatterns = [
     path("interviews/mine/", views.my_interviews, name="my_interviews"),
     path("interviews/formats/", views.formats_help, name="formats_help"),
     path("interviews/<int:pk>/", views.interview_detail, name="interview_detail"),
+    path("interviews/<int:pk>/turns/<int:index>/text/", views.interview_turn_text, name="interview_turn_text"),
     path("", include("reviews.interview_urls")),  # blind-rule pages on interview URLs, names un-namespaced
     path("interviews/<int:pk>/submit/", views.interview_submit_draft, name="interview_submit_draft"),
     path("interviews/<int:pk>/withdraw/", views.interview_withdraw, name="interview_withdraw"),
