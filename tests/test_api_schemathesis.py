@@ -4,8 +4,12 @@ schema. Bounded (MAX_EXAMPLES per operation and caller) and derandomized, so a r
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
@@ -20,7 +24,18 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
 
 
 @pytest.fixture
-def world(make_user, make_interview, api_client_for):
+def keep_connection() -> Iterator[None]:
+    """Schemathesis calls the WSGI app itself, whose end-of-request handler closes the database connection
+    (and with it the test's transaction, on PostgreSQL); Django's test client disconnects it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def world(keep_connection, make_user, make_interview, api_client_for):
     """Something to read: an interview with its turns; a caller who is reviewer and curator."""
     from commons.models import Study
 
