@@ -161,8 +161,10 @@ def test_a_redis_outage_loses_nothing_and_the_worker_survives(stack: Stack) -> N
         wait_until(lambda: job(stack, running)["processed"] >= 10, 60, "the first import to be under way")
         import redis
 
-        unacked = redis.Redis(port=stack.redis.port).hlen("unacked")
-        assert unacked >= 3, unacked
+        broker_redis = redis.Redis(port=stack.redis.port)
+        # The running import and countdown messages, unacknowledged (how many countdown messages the worker
+        # has taken by now depends on its prefetch bookkeeping; one is enough).
+        wait_until(lambda: broker_redis.hlen("unacked") >= 2, 30, "the worker to hold unacknowledged messages")
 
         stack.redis.stop()
         log: list[tuple[str, int, float]] = []
