@@ -18,7 +18,7 @@ finds the job done or locked and does nothing.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -40,7 +40,7 @@ def queued_grace() -> timedelta:
     return timedelta(seconds=int(setting("JOB_QUEUED_GRACE_SECONDS", 120)))
 
 
-def runner_alive(lock_name: str, started_at: object) -> bool:
+def runner_alive(lock_name: str, started_at: datetime | None) -> bool:
     """Someone is running the job: it holds the lock (PostgreSQL), or it started within the time limit."""
     if locks.has_advisory_locks():
         return locks.is_held(lock_name)
@@ -48,7 +48,7 @@ def runner_alive(lock_name: str, started_at: object) -> bool:
     return started_at is not None and started_at > timezone.now() - limit
 
 
-def is_lost(*, status: str, created_at: object, started_at: object, lock_name: str,
+def is_lost(*, status: str, created_at: datetime, started_at: datetime | None, lock_name: str,
             pending: str | None, can_see_broker: bool) -> bool:
     """The rule above, for one job; `pending` is what the broker holds for it (commons.broker)."""
     if status == "queued":
