@@ -103,6 +103,8 @@ MIDDLEWARE = [
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),  # static files (with the CSP header too)
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "commons.request_guards.RejectNulParametersMiddleware",
+    "commons.unavailable.ServiceUnavailableMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -190,7 +192,8 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 REDIS_URL = envstr("REDIS_URL")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis down means no cache, not no site (commons/cache.py); rate limits fail open meanwhile.
+    CACHES = {"default": {"BACKEND": "commons.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -205,17 +208,38 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 1800)
-CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 1900)
+CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 900)
+CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 960)
+# Surviving broker faults (README, "Faults"). A message a worker took but never acknowledged (it was
+# killed) goes back on the queue after the visibility timeout: longer than any task may run plus the
+# longest retry countdown (960 + 600 s), else a slow task would be delivered twice; minutes, not
+# Redis's default hour, so a killed import resumes soon. The sweeper (commons/jobs.py) is quicker still.
+BROKER_VISIBILITY_TIMEOUT = envint("CELERY_VISIBILITY_TIMEOUT", 1800)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": max(1, min(10, BROKER_VISIBILITY_TIMEOUT // 10)),
+    "unacked_restore_throttle": 1,  # look for expired messages every interval, not every tenth
+    "socket_connect_timeout": 5,  # a web request sending a task to an unreachable Redis gives up in seconds
+    "socket_timeout": 10,
+    "socket_keepalive": True,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING below (LOG_FORMAT=json too)
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits out a Redis outage of any length
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+# Running tasks keep running through a broker blip; their unacknowledgeable message is redelivered
+# after the visibility timeout and finds its job finished (every acks_late task here is idempotent).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+JOB_SWEEP_SECONDS = envint("CELERY_SWEEP_SECONDS", 60)
 # `celery -A commons beat` sends these; each task is idempotent, so a beat restart or a duplicate send is harmless.
 CELERY_BEAT_SCHEDULE = {
-    "agreement-pending": {  # recomputes whose enqueue was lost (broker outage, killed worker)
-        "task": "reviews.reliability.tasks.enqueue_pending_agreement",
-        "schedule": float(envint("BEAT_AGREEMENT_PENDING_SECONDS", 300)),
-    },
-    "explorer-refresh": {  # a no-op when the explorer's inputs are unchanged
+    "sweep-import-jobs": {"task": "commons.tasks.sweep_import_jobs", "schedule": JOB_SWEEP_SECONDS},
+    "sweep-release-builds": {"task": "reviews.explorer.tasks.sweep_release_builds", "schedule": JOB_SWEEP_SECONDS},
+    # recomputes whose enqueue was lost (broker outage, killed worker)
+    "sweep-agreement-requests": {"task": "reviews.reliability.tasks.sweep_pending_recomputes",
+                                 "schedule": JOB_SWEEP_SECONDS},
+    "explorer-refresh": {  # a no-op when the explorer's inputs are unchanged; catches writes around the signals
         "task": "reviews.explorer.tasks.refresh_explorer",
         "schedule": float(envint("BEAT_EXPLORER_REFRESH_SECONDS", 900)),
     },
@@ -232,7 +256,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "commons.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "1200/min"},

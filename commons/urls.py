@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from commons import views
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("interviews/mine/", views.my_interviews, name="my_interviews"),
     path("interviews/formats/", views.formats_help, name="formats_help"),
     path("interviews/<int:pk>/", views.interview_detail, name="interview_detail"),
+    path("interviews/<int:pk>/turns/<int:index>/text/", views.interview_turn_text, name="interview_turn_text"),
     path("", include("reviews.interview_urls")),  # blind-rule pages on interview URLs, names un-namespaced
     path("interviews/<int:pk>/submit/", views.interview_submit_draft, name="interview_submit_draft"),
     path("interviews/<int:pk>/withdraw/", views.interview_withdraw, name="interview_withdraw"),
@@ -30,7 +31,6 @@ urlpatterns = [
     path("api/v1/", include("reviews.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api_docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api_redoc"),
     path("admin/", admin.site.urls),
     path("", include("reviews.reliability.urls")),
     path("", include("reviews.urls")),

@@ -8,14 +8,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from commons import selectors, services
 from commons.forms import ApiTokenForm, BulkImportForm, InterviewSubmitForm, WithdrawForm
 from commons.models import ApiToken, Interview, Interviewer, Study, TargetModel, User
-from commons.params import BadParameter, parse_id
+from commons.params import MAX_ID, BadParameter, parse_id
 from commons.transcripts import FORMATS, ParsedInterview
 from commons.transcripts.types import ROOT
 
@@ -61,6 +61,19 @@ def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     return render(request, "interviews/detail.html", {
         "interview": interview, "turns": turns, "can_manage": selectors.may_manage_interview(request.user, interview)})
+
+
+def interview_turn_text(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """One turn's full text as plain text: the interview page shows a long block's first
+    TURN_PREVIEW_CHARS and links here. The same visibility rule as the page (404 for outsiders)."""
+    interview = selectors.get_viewable_interview(request.user, pk)
+    turn = interview.turns.filter(index=index).first() if index <= MAX_ID else None
+    if turn is None:
+        raise Http404("No such turn.")
+    text = "\n\n".join(str(block.get("text", "")) for block in turn.blocks if isinstance(block, dict) and "text" in block)
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = f'inline; filename="interview-{interview.pk}-turn-{turn.index}.txt"'
+    return response
 
 
 @login_required

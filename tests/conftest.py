@@ -30,6 +30,15 @@ def _uses_django(request: pytest.FixtureRequest) -> bool:
     return request.node.get_closest_marker("no_django") is None
 
 
+def forget_outages() -> None:
+    """A broker or cache outage one test staged must not make the next test skip the broker or cache."""
+    from commons import broker
+    from commons import cache as resilient_cache
+
+    broker._down_until[0] = 0.0  # noqa: SLF001
+    resilient_cache._down_until.clear()  # noqa: SLF001
+
+
 @pytest.fixture(autouse=True)
 def _in_process_tasks_and_clean_cache(request: pytest.FixtureRequest) -> Iterator[None]:
     if not _uses_django(request):
@@ -44,6 +53,7 @@ def _in_process_tasks_and_clean_cache(request: pytest.FixtureRequest) -> Iterato
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.EXPLORER_IN_PROCESS_REFRESH = "off"  # worlds are built around the services; tests refresh themselves
     cache.clear()
+    forget_outages()
     yield
     app.conf.task_always_eager = True
 

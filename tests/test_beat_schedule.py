@@ -15,7 +15,7 @@ def test_every_scheduled_task_is_registered_with_the_app():
 
     app.loader.import_default_modules()
     schedule = settings.CELERY_BEAT_SCHEDULE
-    assert {"agreement-pending", "explorer-refresh"} <= set(schedule)
+    assert {"sweep-agreement-requests", "sweep-import-jobs", "sweep-release-builds", "explorer-refresh"} <= set(schedule)
     for name, entry in schedule.items():
         assert entry["task"] in app.tasks, f"{name}: {entry['task']} is not a registered task"
         assert 30 <= float(entry["schedule"]) <= 24 * 3600, name
@@ -36,7 +36,7 @@ def test_the_sweep_enqueues_what_a_broker_outage_left_pending(agreement_world: A
     sent: list[list[int]] = []
     monkeypatch.setattr(tasks.recompute_metric_agreement, "apply_async",
                         lambda args=None, **kwargs: sent.append(args))
-    assert tasks.enqueue_pending_agreement.apply().get() == 1
+    assert tasks.sweep_pending_recomputes.apply().get() == [agreement_world.interval.pk]
     assert sent == [[agreement_world.interval.pk]]
-    assert tasks.enqueue_pending_agreement.apply().get() == 0  # already queued: nothing sent twice
+    assert tasks.sweep_pending_recomputes.apply().get() == []  # already queued: nothing sent twice
     assert sent == [[agreement_world.interval.pk]]

@@ -74,7 +74,7 @@ class BriefInterviewerSerializer(serializers.ModelSerializer):
 class InterviewSerializer(serializers.ModelSerializer):
     target_model = BriefModelSerializer()
     interviewer = BriefInterviewerSerializer(allow_null=True)
-    study = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    study = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)  # no study: null
     url = serializers.SerializerMethodField()
 
     class Meta:

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from commons.broker import enqueue_on_commit
 from commons.models import ImportJob, Interview, Interviewer, Study, TargetModel, User
 from commons.services.audit import record_audit
 from commons.services.errors import DuplicateInterview, MissingTargetModel, ServiceError
@@ -106,13 +107,16 @@ def start_import(*, owner: User, filename: str, data: bytes, defaults: ImportDef
         job = ImportJob.objects.create(owner=owner, filename=filename[:500], upload=data, size=len(data),
                                        options=defaults.__dict__)
         record_audit(actor=owner, verb="import.start", target=job, data={"filename": filename, "size": len(data)})
-        transaction.on_commit(lambda: run_import_job.delay(job.pk))
+        # Broker down: the job is marked failed, saying so, and QueueUnavailable (a 503) is raised.
+        enqueue_on_commit(run_import_job, job.pk, on_failure=lambda error: fail_import(job_id=job.pk, error=error))
     return job
 
 
 def run_import(job_id: int) -> ImportJob:
-    """Process a bulk upload. Safe to run again after a crash: stored items come back as accepted."""
-    claimed = ImportJob.objects.filter(pk=job_id).exclude(status=ImportJob.Status.DONE).update(
+    """Process a bulk upload. Safe to run again after a crash: stored items come back as accepted.
+    A job already done or failed is left alone. Call it holding the job's lock (commons.tasks)."""
+    active = [ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
+    claimed = ImportJob.objects.filter(pk=job_id, status__in=active).update(
         status=ImportJob.Status.RUNNING, started_at=timezone.now(), processed=0, accepted=0, duplicates=0,
         rejected=0, skipped=0, report=[])
     job = ImportJob.objects.get(pk=job_id)

@@ -16,3 +16,19 @@ def pretty_json(value: object) -> str:
 @register.filter
 def role_label(role: str) -> str:
     return {"interviewer": "Interviewer", "target": "Target model", "system": "System", "tool": "Tool"}.get(role, role)
+
+
+TURN_PREVIEW_CHARS = 64 * 1024  # longer text in one block is cut here, with a link to the turn's full text
+
+
+@register.filter
+def clip_text(value: object) -> str:
+    """The first TURN_PREVIEW_CHARS characters: a 10 MB single-line turn must not make a 25 MB page."""
+    text = str(value)
+    return text[:TURN_PREVIEW_CHARS] if len(text) > TURN_PREVIEW_CHARS else text
+
+
+@register.filter
+def clipped_chars(value: object) -> int:
+    """How many characters `clip_text` leaves out (0 when it shows everything)."""
+    return max(0, len(str(value)) - TURN_PREVIEW_CHARS)

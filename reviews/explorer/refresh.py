@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import close_old_connections, connections, transaction
 
+from commons.broker import try_enqueue
 from commons.conf import setting
 from reviews.explorer import materialize
 
@@ -52,7 +53,8 @@ def request_refresh() -> None:
     def enqueue() -> None:
         from reviews.explorer.tasks import refresh_explorer
 
-        refresh_explorer.apply_async(countdown=DEBOUNCE_SECONDS)
+        if not try_enqueue(refresh_explorer, countdown=DEBOUNCE_SECONDS):
+            cache.delete(REQUESTED_KEY)  # broker down: the next trigger, or beat's periodic refresh, asks again
 
     transaction.on_commit(enqueue)
 

@@ -7,7 +7,8 @@ reviewed, with their current revision's scores; public agreement results; and th
 consensus. Withdrawn, draft, private, unlisted and researcher-only interviews are never exported.
 
 Files are written to a temporary folder and moved into place when complete, then recorded with
-their SHA-256; a worker killed mid-build leaves the release "building" and a later run redoes it.
+their SHA-256; a worker killed mid-build leaves the release "building" and a later run redoes it
+(the sweeper, reviews/explorer/sweep.py, re-sends it and deletes the dead build's partial folder).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from commons import locks
+from commons.broker import enqueue_on_commit
 from reviews.explorer import agreement, conf, sources
 from reviews.explorer.models import DatasetRelease, InterviewConsensus, ReleaseFile
 from commons.models import Interview, Licence, Turn, User
@@ -320,7 +322,8 @@ def request_release(*, requested_by: User | None, note: str = "") -> DatasetRele
     from reviews.explorer.tasks import build_release as build_task
 
     release = DatasetRelease.objects.create(version=next_version(), requested_by=requested_by, note=note[:2000])
-    transaction.on_commit(lambda: build_task.delay(release.pk))
+    # Broker down: the release is marked failed, saying so, and QueueUnavailable (a 503) is raised.
+    enqueue_on_commit(build_task, release.pk, on_failure=lambda error: fail_release(release_id=release.pk, error=error))
     return release
 
 
@@ -338,6 +341,19 @@ def _claim(release_id: int, *, locked: bool) -> bool:
 
 def release_folder(release: DatasetRelease) -> Path:
     return Path(settings.MEDIA_ROOT) / conf.releases_dir() / release.version
+
+
+def partial_prefix(release: DatasetRelease) -> str:
+    return f".{release.version}-"
+
+
+def remove_partial_folders(release: DatasetRelease) -> list[Path]:
+    """Delete the temporary folders of this release's earlier, unfinished builds; returns them."""
+    parent = release_folder(release).parent
+    found = sorted(parent.glob(f"{partial_prefix(release)}*")) if parent.is_dir() else []
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True)
+    return found
 
 
 README = """Research Commons public corpus, release {version}
@@ -361,11 +377,15 @@ Checksums: SHA256SUMS (sha256sum -c SHA256SUMS). Suggested citation:
 """
 
 
+def lock_name(release_id: int) -> str:
+    return f"explorer-release-{release_id}"
+
+
 def build_release(release_id: int) -> DatasetRelease | None:
     """Build a queued release (idempotent: a release already built or being built is left alone)."""
     if not locks.has_advisory_locks():
         return _build_claimed(release_id, locked=False)
-    with locks.advisory_lock(f"explorer-release-{release_id}") as acquired:
+    with locks.advisory_lock(lock_name(release_id)) as acquired:
         return _build_claimed(release_id, locked=True) if acquired else None
 
 
@@ -375,7 +395,8 @@ def _build_claimed(release_id: int, *, locked: bool) -> DatasetRelease | None:
     release = DatasetRelease.objects.get(pk=release_id)
     final = release_folder(release)
     final.parent.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{release.version}-"))
+    remove_partial_folders(release)  # a killed build's leftovers: we hold the claim, nobody else writes them
+    folder = Path(tempfile.mkdtemp(dir=final.parent, prefix=partial_prefix(release)))
     try:
         counts = write_tables(folder)
         sums = {p.name: sha256_file(p) for p in sorted(folder.iterdir()) if p.is_file()}

@@ -38,6 +38,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from commons import broker
 from commons.models import Interview
 from commons.services import record_audit
 from reviews.models import MetricVersion, Review, Score
@@ -150,7 +151,7 @@ def enqueue_pending(metric_version_ids: Iterable[int]) -> list[int]:
         if not won:
             continue
         try:
-            tasks.recompute_metric_agreement.apply_async(args=[pk], countdown=countdown or None)
+            broker.send(tasks.recompute_metric_agreement, pk, countdown=countdown or None)
         except Exception:  # noqa: BLE001 - broker down: the request stays pending for `recompute_agreement --pending`
             logger.exception("could not enqueue the agreement recompute of metric version %s", pk)
             RecomputeRequest.objects.filter(pk=pk, enqueued_at=now).update(enqueued_at=None)
@@ -162,6 +163,16 @@ def enqueue_pending(metric_version_ids: Iterable[int]) -> list[int]:
 def pending_metric_version_ids() -> list[int]:
     return list(RecomputeRequest.objects.filter(requests__gt=F("completed_requests"))
                 .order_by("pk").values_list("pk", flat=True))
+
+
+def enqueue_lost_requests() -> list[int]:
+    """For the beat sweeper: enqueue pending requests that nothing will run — none queued (its enqueue
+    failed while the broker was down) or queued longer than RELIABILITY_PENDING_STALE_SECONDS — and
+    none running (started within the task time limit)."""
+    running_since = timezone.now() - timedelta(seconds=conf.task_time_limit())
+    idle = (RecomputeRequest.objects.filter(requests__gt=F("completed_requests"))
+            .filter(Q(last_started_at__isnull=True) | Q(last_started_at__lt=running_since)))
+    return enqueue_pending(idle.values_list("pk", flat=True))
 
 
 # --- running ------------------------------------------------------------------------------

@@ -33,8 +33,7 @@ def recompute_metric_agreement(metric_version_id: int) -> None:
         logger.error("agreement recompute of metric version %s exceeded its time limit", metric_version_id)
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError, InterfaceError), retry_backoff=5, max_retries=3)
-def enqueue_pending_agreement() -> int:
-    """Beat, every few minutes: enqueue recomputes whose requests are still pending (their task was never sent,
-    or was lost). Idempotent: a metric version whose task is already queued is left alone."""
-    return len(services.enqueue_pending(services.pending_metric_version_ids()))
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_pending_recomputes() -> list[int]:
+    """Beat, every JOB_SWEEP_SECONDS: enqueue agreement recomputes whose task is lost or never went out."""
+    return services.enqueue_lost_requests()
