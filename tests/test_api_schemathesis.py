@@ -15,7 +15,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
 from commons.wsgi import application
-from tests.fixtures.reviews.helpers import TRANSCRIPT, fast_passwords, starter_rubric  # noqa: F401
+from tests.factories import TRANSCRIPT
 
 MAX_EXAMPLES = 30
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]

@@ -20,7 +20,7 @@ from commons import cache as resilient_cache
 from commons.broker import UNAVAILABLE_MESSAGE
 from commons.models import ImportJob
 from reviews.explorer.models import DatasetRelease
-from tests.test_imports import chat_line, jsonl
+from tests.fixtures.payloads import chat_line, jsonl
 
 
 def closed_port() -> int:

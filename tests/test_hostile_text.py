@@ -8,7 +8,7 @@ from django.test import Client
 
 from commons.models import Interview, TargetModel, Turn
 from commons.templatetags.commons_tags import TURN_PREVIEW_CHARS
-from tests.conftest import REPO
+from tests.fixtures.environment import REPO
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from commons import broker, jobs, locks, services
 from commons.models import ImportJob, Interview
 from reviews.explorer import releases, sweep
 from reviews.explorer.models import DatasetRelease
-from tests.test_imports import chat_line, jsonl
+from tests.fixtures.payloads import chat_line, jsonl
 
 pytestmark = pytest.mark.django_db
 

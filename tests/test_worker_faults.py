@@ -20,10 +20,10 @@ from celery import Celery
 
 from commons.services import content_hash
 from commons.transcripts import parse
-from tests.conftest import require
+from tests.fixtures.environment import require
 from tests.fixtures import fault_stack
 from tests.fixtures.fault_stack import Stack, stop_process, wait_until
-from tests.test_imports import chat_line, jsonl
+from tests.fixtures.payloads import chat_line, jsonl
 
 pytestmark = [pytest.mark.worker]
 
@@ -38,7 +38,7 @@ from commons import services
 from commons.models import User
 from commons.transcripts import parse
 from commons.transcripts.types import ModelInfo
-from tests.fixtures.reviews.helpers import TRANSCRIPT, full_scores
+from tests.factories import TRANSCRIPT, full_scores
 
 def user(email, **flags):
     made = User.objects.create_user(username=email.split("@")[0], email=email, password="fault-password-1", **flags)
