@@ -22,6 +22,8 @@ from reviews.services.writing import (
 )
 from reviews.still_alive_scores import (
     ALL_SLUGS,
+    SOURCE_QUOTES,
+    ZERO_IS_NOT_REACHED_RULE,
     ScoredRecord,
     ScoreFileError,
     find_score_files,
@@ -71,6 +73,8 @@ class ImportReport:
             "created_total": self.created_total,
             "already_present_total": self.existing_total,
             "missing_values_by_encoding": dict(self.missing.most_common()),
+            "zero_is_not_reached": {"rule": ZERO_IS_NOT_REACHED_RULE,
+                                    "source": [{"where": w, "quote": q} for w, q in SOURCE_QUOTES]},
             "missing_values_by_metric": [{"metric": s, "encoding": e, "count": n}
                                          for (s, e), n in sorted(self.missing_by_metric.items())],
             "failed_replicates": self.failed_replicates,

@@ -53,6 +53,10 @@ class Command(BaseCommand):
             out(f"Missing values stored (topic not reached), by how the source wrote it: {sum(result.missing.values())}")
             for encoding, count in result.missing.most_common():
                 out(f"  {count:6d}  {encoding}")
+            rule = data["zero_is_not_reached"]
+            out(f"Rule: {rule['rule']}")
+            for source in rule["source"]:
+                out(f"  {source['where']}: " + " / ".join(source["quote"].splitlines()))
         for row in result.failed_replicates:
             out(self.style.WARNING(f"Failed replicate skipped: {row['file']} replicate {row['replicate']}: {row['error'][:120]}"))
         for row in result.empty_replicates:
