@@ -4,8 +4,10 @@ Definitions (also shown on the pages, see templates/explorer/_method.html):
 
 1. A *rater* is a human reviewer, or a model judge with one prompt version. A rater's value for an
    interview and a metric version is their score in the current (latest submitted) revision of
-   their review; for a judge, the mean over its replicates that gave a value. "Cannot judge" and
-   "not reached" are missing, never zero: they are left out of every mean.
+   their review; for a judge, its replicates that gave a value pooled by `reviews.pooling` (the
+   rule the agreement engine uses: mean at interval/ratio, median at ordinal, most frequent label
+   at nominal, a tie missing). "Cannot judge" and "not reached" are missing, never zero: they are
+   left out of every mean.
 2. An interview's *consensus* on a metric version is the mean of its raters' values (each rater
    counts once, however many replicates it ran). Raters are all of them, only humans, only judges,
    or one chosen judge/reviewer, as the filters say.
@@ -32,20 +34,21 @@ from typing import Any, Protocol
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import Avg, Count, F, Q, QuerySet, TextField
+from django.db.models import Count, F, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from commons import selectors as commons_selectors
-from reviews.explorer import conf
+from reviews.explorer import conf, rater_values
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import InterviewConsensus, Scope
 from reviews.explorer.stats import CellStats, rank_descending, seed_for, summarize
 from commons.models import Interview, Interviewer
 from reviews.models import MetricVersion, Review, ScaleType, Score
+from reviews.pooling import pool
 
 NO_INTERVIEWER = 0  # key of interviews without a recorded interviewer
 # Bump when the shape or meaning of a payload changes: stored snapshots of another version are ignored.
-PAYLOAD_VERSION = 4
+PAYLOAD_VERSION = 5
 
 # ---------------------------------------------------------------------------------------------- scope
 
@@ -215,9 +218,7 @@ class RaterSource:
         scores = Score.objects.filter(revision__is_current=True, revision__review__in=reviews.values("pk"))
         if ids is not None:
             scores = scores.filter(metric_version_id__in=ids)
-        rows = [(r["interview"], r["metric_version_id"], r["value"], r["total"])
-                for r in scores.values("metric_version_id", interview=F("revision__review__interview_id"))
-                .annotate(value=Avg("value"), total=Count("id")).order_by()]
+        rows = rater_values.one_rater(scores)  # a judge's replicates pooled by reviews.pooling
         self._cache[ids] = rows
         return rows
 
@@ -483,8 +484,9 @@ def drill(source: Source, metric_version_id: int, cell: Cell, *, missing: bool, 
 def nominal_payload(filters: Filters, version: MetricVersion) -> dict[str, Any]:
     """A nominal metric has no mean: per model, the share of each label.
 
-    Each interview counts once: a rater's labels (a judge's replicates) are shares summing to 1, an
-    interview's shares are the mean over its raters, a model's the mean over its interviews.
+    Each interview counts once: a rater's label is its replicates' most frequent label (`reviews.pooling`;
+    a tie gives no label), an interview's shares are the mean over its raters with a label, a model's
+    the mean over its interviews.
     """
     interviews = filtered_interviews(filters)
     reviews = Review.objects.filter(status=Review.Status.SUBMITTED, interview__in=interviews.values("pk")).filter(
@@ -508,8 +510,9 @@ def nominal_payload(filters: Filters, version: MetricVersion) -> dict[str, Any]:
         model_of[interview] = model
     per_interview: dict[int, list[dict[str, float]]] = defaultdict(list)
     for (interview, *_), labels in by_rater.items():
-        total = sum(labels.values())
-        per_interview[interview].append({label: n / total for label, n in labels.items()})
+        pooled = pool([label for label, n in labels.items() for _ in range(n)], ScaleType.NOMINAL)
+        if pooled is not None:
+            per_interview[interview].append({pooled: 1.0})
     per_model: dict[int, list[dict[str, float]]] = defaultdict(list)
     for interview, raters in per_interview.items():
         shares: dict[str, float] = defaultdict(float)
