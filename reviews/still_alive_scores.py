@@ -105,6 +105,7 @@ LABEL_ALIASES = {
     "substantially-new-line-emerged": "substantially-new-line",
 }
 IGNORED_FIELDS = {"session_id", "tone", "depth", "notes", "unprompted", "recognition_source"}
+_NOT_AXES = frozenset({"session_id", "tone", "depth", "notes"})  # record fields that are not rubric axes
 
 ALL_SLUGS = sorted({*NUMERIC_AXES.values(), *LABEL_AXES.values(), *(s for s, _ in LEVEL_AXES.values()),
                     *RESPONSE_AXES.values(), *RECOGNITION_SOURCES.values(), UNPROMPTED_SLUG})
@@ -171,6 +172,8 @@ class ScoreFile:
     judge: str
     prompt_version: str
     replicates: list[Replicate]
+    declared_version: str = ""  # the version the file itself names ("prompt_version" / "rubric_version")
+    rubric: frozenset[str] = frozenset()  # the axes its records score (to tell two rubrics apart)
 
 
 def looks_like_score_file(document: Any) -> bool:
@@ -379,9 +382,13 @@ def read_score_file(path: Path, location: str | None = None) -> ScoreFile:
             records.append(mapped)
         replicates.append(Replicate(number, records, errors))
     judge = document.get("judge") if isinstance(document.get("judge"), str) else ""
-    version = document.get("prompt_version") if isinstance(document.get("prompt_version"), str) else ""
+    declared = next((document[k].strip() for k in ("prompt_version", "rubric_version")
+                     if isinstance(document.get(k), str) and document[k].strip()), "")
+    rubric = frozenset(key for entry in document["scores"] if isinstance(entry.get("scores"), list)
+                       for record in entry["scores"] if isinstance(record, dict) for key in record) - _NOT_AXES
     return ScoreFile(path=location, model=str(document.get("model", "")), judge=judge.strip(),
-                     prompt_version=version.strip() or prompt_version_from_path(path), replicates=replicates)
+                     prompt_version=declared or prompt_version_from_path(path), replicates=replicates,
+                     declared_version=declared, rubric=rubric)
 
 
 def find_score_files(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:

@@ -194,10 +194,13 @@ class MaterializedSource:
 class RaterSource:
     """One judge's or one reviewer's values, computed from their reviews directly (no materialization)."""
 
-    def __init__(self, kind: str, rater_id: int, interviews: QuerySet[Interview]) -> None:
-        self.key = f"{kind}:{rater_id}"
+    def __init__(self, kind: str, rater_id: int, interviews: QuerySet[Interview], prompt_version: str = "") -> None:
+        if kind == Scope.JUDGE and not prompt_version:  # never pooled: the newest unless one is named
+            prompt_version = rater_values.counted_judge_versions().get(rater_id, "")
+        self.key = f"{kind}:{rater_id}:{prompt_version}"
         self.kind = kind
         self.rater_id = rater_id
+        self.prompt_version = prompt_version
         self.interviews = interviews
         self._cache: dict[tuple, list[tuple[int, int, float | None, int]]] = {}
 
@@ -211,7 +214,7 @@ class RaterSource:
             return self._cache[ids]
         reviews = Review.objects.filter(status=Review.Status.SUBMITTED, interview__in=self.interviews.values("pk"))
         if self.kind == Scope.JUDGE:
-            reviews = reviews.filter(kind=Review.Kind.JUDGE, judge_id=self.rater_id)
+            reviews = reviews.filter(kind=Review.Kind.JUDGE, judge_id=self.rater_id, prompt_version=self.prompt_version)
         else:
             reviews = reviews.filter(kind=Review.Kind.HUMAN, reviewer_id=self.rater_id,
                                      interview__status=Interview.Status.REVIEWED)
@@ -263,7 +266,7 @@ def source_for(filters: Filters) -> Source:
     interviews = filtered_interviews(filters)
     single = filters.single_rater
     if single:
-        return RaterSource(single[0], single[1], interviews)
+        return RaterSource(single[0], single[1], interviews, filters.prompt_version)
     return MaterializedSource(filters.raters, interviews)
 
 
@@ -493,11 +496,14 @@ def nominal_payload(filters: Filters, version: MetricVersion) -> dict[str, Any]:
         Q(kind=Review.Kind.JUDGE) | Q(interview__status=Interview.Status.REVIEWED))
     single = filters.single_rater
     if single and single[0] == Scope.JUDGE:
-        reviews = reviews.filter(kind=Review.Kind.JUDGE, judge_id=single[1])
+        prompt = filters.prompt_version or rater_values.counted_judge_versions().get(single[1], "")
+        reviews = reviews.filter(kind=Review.Kind.JUDGE, judge_id=single[1], prompt_version=prompt)
     elif single:
         reviews = reviews.filter(kind=Review.Kind.HUMAN, reviewer_id=single[1])
-    elif filters.raters != Scope.ALL:
-        reviews = reviews.filter(kind=filters.raters)
+    else:
+        reviews = reviews.filter(rater_values.counted_reviews_q())  # each judge's newest prompt version
+        if filters.raters != Scope.ALL:
+            reviews = reviews.filter(kind=filters.raters)
     rows = (Score.objects.filter(metric_version=version, revision__is_current=True,
                                  revision__review__in=reviews.values("pk")).exclude(label="")
             .values_list("revision__review__interview_id", "revision__review__interview__target_model_id",

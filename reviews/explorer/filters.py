@@ -7,7 +7,8 @@ Parameters (all optional, repeatable where noted):
   cond.<factor>=<level>      repeatable per factor; interviews at these levels (factors combine with AND)
   topic=<text>               interviews tagged with this topic
   raters=all|human|judge     whose reviews make the consensus (default all)
-  judge=<id>                 one model judge's scores only (its replicates averaged per interview)
+  judge=<id>[:<version>]     one model judge's scores with one prompt version (default: its newest;
+                             versions are never pooled), its replicates pooled per interview
   reviewer=<id>              one human reviewer's scores only
   from=YYYY-MM-DD, to=...    interviews conducted in this date range (inclusive)
 """
@@ -36,6 +37,7 @@ class Filters:
     topic: str = ""
     raters: str = Scope.ALL
     judge: int | None = None
+    prompt_version: str = ""  # the judge's prompt version (resolved to its newest when not named)
     reviewer: int | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -52,6 +54,14 @@ class Filters:
         if self.reviewer is not None:
             return "human", self.reviewer
         return None
+
+    def is_judge_slice(self, slice_value: str) -> bool:
+        """Whether an agreement slice value (``<judge id>:<prompt version>``) is the chosen judge's."""
+        if self.judge is None:
+            return False
+        if self.prompt_version:
+            return slice_value == f"{self.judge}:{self.prompt_version}"
+        return slice_value.startswith(f"{self.judge}:")
 
     @property
     def is_unfiltered(self) -> bool:
@@ -70,7 +80,7 @@ class Filters:
         if self.raters != Scope.ALL:
             pairs.append(("raters", self.raters))
         if self.judge is not None:
-            pairs.append(("judge", str(self.judge)))
+            pairs.append(("judge", f"{self.judge}:{self.prompt_version}" if self.prompt_version else str(self.judge)))
         if self.reviewer is not None:
             pairs.append(("reviewer", str(self.reviewer)))
         if self.date_from:
@@ -90,7 +100,8 @@ class Filters:
         return {
             "study": self.study, "interviewer": list(self.interviewers),
             "conditions": {factor: list(levels) for factor, levels in self.conditions},
-            "topic": self.topic or None, "raters": self.raters, "judge": self.judge, "reviewer": self.reviewer,
+            "topic": self.topic or None, "raters": self.raters, "judge": self.judge,
+            "prompt_version": self.prompt_version or None, "reviewer": self.reviewer,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
         }
@@ -127,6 +138,21 @@ def _known(study: int | None, interviewers: list[int], judge: int | None, error)
         error("judge", f"There is no judge {judge}.")
         judge = None
     return study, interviewers, judge
+
+
+def _judge_version(judge: int | None, version: str, error) -> str:
+    """The judge's prompt version: the one named (it must exist), else its newest."""
+    from reviews.models import Review
+    from reviews.prompt_versions import newest
+
+    if judge is None:
+        return ""
+    known = set(Review.objects.filter(judge_id=judge, kind=Review.Kind.JUDGE, status=Review.Status.SUBMITTED)
+                .values_list("prompt_version", flat=True).distinct().order_by())
+    if version and version not in known:
+        error("judge", f"Judge {judge} has no prompt version “{version[:MAX_TEXT]}”.")
+        version = ""
+    return version or newest(known) or ""
 
 
 def parse_filters(query: QueryDict) -> ParsedFilters:
@@ -176,10 +202,15 @@ def parse_filters(query: QueryDict) -> ParsedFilters:
         error("raters", "Reviewer kind is one of: all, human, judge.")
         raters = Scope.ALL
     judge = reviewer = None
+    version = ""
     if query.get("judge", "").strip():
-        judge = parse_id(query["judge"])
+        raw_judge, _, version = query["judge"].strip().partition(":")
+        judge = parse_id(raw_judge)
         if judge is None:
-            error("judge", "Choose a judge by its number.")
+            error("judge", "Choose a judge by its number (and a prompt version: judge=<id>:<version>).")
+        if len(version) > MAX_TEXT:
+            error("judge", "That prompt version is too long.")
+            version = ""
     if query.get("reviewer", "").strip():
         reviewer = parse_id(query["reviewer"])
         if reviewer is None:
@@ -206,8 +237,9 @@ def parse_filters(query: QueryDict) -> ParsedFilters:
         error("to", "The end date is before the start date.")
         date_to = None
     study, interviewers, judge = _known(study, interviewers, judge, error)
+    prompt_version = _judge_version(judge, version, error)
     filters = Filters(
         study=study, interviewers=tuple(sorted(interviewers)),
         conditions=tuple((factor, tuple(sorted(levels))) for factor, levels in sorted(conditions.items()) if levels),
-        topic=topic, raters=raters, judge=judge, reviewer=reviewer, date_from=date_from, date_to=date_to)
+        topic=topic, raters=raters, judge=judge, prompt_version=prompt_version, reviewer=reviewer, date_from=date_from, date_to=date_to)
     return ParsedFilters(filters, errors)

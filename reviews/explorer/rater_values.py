@@ -7,6 +7,9 @@ Python by the same function (the median in scale order, scores stored as their s
 Nominal rows record only that a label was given (coverage): the nominal page pools the labels
 themselves with `pooling.pool` (`aggregation.nominal_payload`).
 
+Prompt versions are never pooled: a judge counts with its newest prompt version only
+(`reviews.prompt_versions`); the judge filter chooses any other version by name.
+
 `fill` writes the values into a temporary table (`TABLE`) inside the caller's transaction.
 """
 
@@ -17,12 +20,13 @@ from typing import Any
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import Avg, Count, F, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet
 
 from commons.models import Interview
 from commons.selectors import PUBLISHED
 from reviews.models import MetricVersion, Review, ScaleType, Score
 from reviews.pooling import MEAN, RULES, pool, rule_for
+from reviews.prompt_versions import newest_per_judge, ordered
 
 TABLE = "explorer_rater_fresh"
 
@@ -37,6 +41,7 @@ JOIN {interview} i ON i.id = r.interview_id
 WHERE rv.is_current = %s AND r.status = %s
   AND i.status IN ({published}) AND i.visibility = %s
   AND (r.kind = %s OR i.status = %s)
+  AND {counted_judges}
 GROUP BY r.interview_id, s.metric_version_id, r.kind, r.reviewer_id, r.judge_id, r.prompt_version
 """
 
@@ -67,10 +72,28 @@ def fill(cursor: Any) -> None:
     cursor.execute(f"CREATE TEMPORARY TABLE {TABLE} (interview_id bigint, metric_version_id bigint, "
                    f"kind varchar(10), reviewer_id bigint, judge_id bigint, prompt_version varchar(60), "
                    f"value double precision, n_values integer)")
-    sql = _INSERT_SQL.format(**_names(), published=", ".join(["%s"] * len(PUBLISHED)))
+    counted = counted_judge_versions()
+    clause = " OR ".join(["r.kind <> %s", *["(r.judge_id = %s AND r.prompt_version = %s)"] * len(counted)])
+    sql = _INSERT_SQL.format(**_names(), published=", ".join(["%s"] * len(PUBLISHED)), counted_judges=f"({clause})")
     cursor.execute(sql, [True, Review.Status.SUBMITTED, *PUBLISHED, Interview.Visibility.PUBLIC,
-                         Review.Kind.JUDGE, Interview.Status.REVIEWED])
+                         Review.Kind.JUDGE, Interview.Status.REVIEWED, Review.Kind.JUDGE,
+                         *[x for pair in sorted(counted.items()) for x in pair]])
     _pool_replicates(cursor)
+
+
+def counted_judge_versions() -> dict[int, str]:
+    """Each judge's newest prompt version: the one its reviews count with wherever no version is named."""
+    pairs = (Review.objects.filter(kind=Review.Kind.JUDGE, status=Review.Status.SUBMITTED)
+             .values_list("judge_id", "prompt_version").distinct().order_by())
+    return newest_per_judge(pairs)
+
+
+def counted_reviews_q() -> Q:
+    """Human reviews, and judge reviews of each judge's newest prompt version (the ORM form of `fill`'s clause)."""
+    match = Q(kind=Review.Kind.HUMAN)
+    for judge_id, version in counted_judge_versions().items():
+        match |= Q(kind=Review.Kind.JUDGE, judge_id=judge_id, prompt_version=version)
+    return match
 
 
 def _pool_replicates(cursor: Any) -> None:
@@ -116,3 +139,19 @@ def one_rater(scores: QuerySet[Score]) -> list[tuple[int, int, float | None, int
         given = [v for v in values if v is not None]
         rows.append((interview_id, version_id, pool(given, levels[version_id]), len(values)))
     return rows
+
+
+def judge_options(interview_ids: QuerySet[Any]) -> list[dict[str, Any]]:
+    """The judge filter's choices: each judge with its prompt versions, newest first (a judge × version is a rater)."""
+    pairs = (Review.objects.filter(kind=Review.Kind.JUDGE, status=Review.Status.SUBMITTED, interview__in=interview_ids)
+             .values_list("judge_id", "judge__name", "prompt_version").distinct().order_by())
+    by_judge: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for judge_id, name, version in pairs:
+        by_judge[(judge_id, name)].add(version or "")
+    options = []
+    for (judge_id, name), versions in sorted(by_judge.items(), key=lambda item: (item[0][1].lower(), item[0][0])):
+        listed = ordered(versions)
+        options.append({"id": judge_id, "name": name, "versions": [
+            {"version": v, "value": f"{judge_id}:{v}" if v else str(judge_id), "newest": i == 0}
+            for i, v in enumerate(listed)]})
+    return options

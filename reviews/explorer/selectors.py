@@ -21,13 +21,13 @@ from django.db.models import Max, Min
 from django.http import Http404
 from django.urls import reverse
 
-from reviews.explorer import aggregation, conf, materialize, refresh
+from reviews.explorer import aggregation, conf, materialize, rater_values, refresh
 from reviews.explorer import agreement as agreement_store
 from reviews.explorer.aggregation import NO_INTERVIEWER, Cell
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import DatasetRelease, RefreshState, Scope, Snapshot
 from commons.models import Interview, Interviewer, Study, TargetModel, User
-from reviews.models import Judge, MetricVersion, Review, ScaleType
+from reviews.models import MetricVersion, Review, ScaleType
 
 LIVE_CACHE_SECONDS = 300
 DRILL_PAGE_SIZE = 50
@@ -125,7 +125,7 @@ def _cell_alpha(filters: Filters, agreement: dict, version_id: int, model_id: in
     single = filters.single_rater
     if single and single[0] == Scope.JUDGE:
         found = [r for (v, t, value), r in agreement.items()
-                 if v == version_id and t == agreement_store.JUDGE_REPLICATES and value.startswith(f"{single[1]}:")]
+                 if v == version_id and t == agreement_store.JUDGE_REPLICATES and filters.is_judge_slice(value)]
         return found[0] if found else None
     if single:
         return None
@@ -435,7 +435,7 @@ def agreement(filters: Filters) -> dict[str, Any]:
         wanted_types.add(agreement_store.CONDITION)
     if filters.judge:
         wanted_values[agreement_store.JUDGE_REPLICATES] = {
-            r["slice_value"] for r in results if r["slice_value"].startswith(f"{filters.judge}:")}
+            r["slice_value"] for r in results if filters.is_judge_slice(r["slice_value"])}
     if filters.raters == Scope.HUMAN:
         wanted_types -= {agreement_store.HUMAN_JUDGE, agreement_store.JUDGE_REPLICATES}
         wanted_values[agreement_store.REVIEWER_KIND] = {"human"}
@@ -553,8 +553,7 @@ def filter_options() -> dict[str, Any]:
         if isinstance(listed, str):
             listed = json.loads(listed)
         topics.update(str(t) for t in listed or [])
-    judges = list(Judge.objects.filter(reviews__interview__in=ids, reviews__status=Review.Status.SUBMITTED)
-                  .distinct().order_by("name").values("id", "name"))
+    judges = rater_values.judge_options(ids)  # each judge with its prompt versions, newest first
     reviewer_ids = (Review.objects.filter(kind=Review.Kind.HUMAN, status=Review.Status.SUBMITTED,
                                           interview__in=public.filter(status=Interview.Status.REVIEWED).values("pk"))
                     .values_list("reviewer_id", flat=True).distinct())

@@ -17,8 +17,12 @@ missing value ("cannot judge", "not probed") is no rating at all.
   uses too** (`reviews.pooling`): the mean at the interval and ratio levels, the median at ordinal
   (the lower middle value for an even count), the most frequent label at nominal — a tie is
   missing, and the judge then gives no value for that interview.
+- Prompt versions are never pooled. Where judges sit beside other raters (every slice but
+  ``judge_replicates``) a judge counts with its **newest** prompt version only
+  (`reviews.prompt_versions`), so an older rubric's scores never pass for a second rater.
 - The judge's self-consistency is its own slice, ``judge_replicates``: there the raters are the
-  replicate numbers (0, 1, 2, ...) of one judge and prompt version (test-retest agreement).
+  replicate numbers (0, 1, 2, ...) of one judge and prompt version (test-retest agreement); every
+  prompt version has its own.
 - ``human_judge`` asks whether the model judges rate like the humans: two raters per interview,
   the human panel (consensus of the human reviewers, by the rule above) and the judge panel
   (consensus of the judges' consensus values). Human-to-human disagreement is in
@@ -55,9 +59,11 @@ from reviews.agreement import (
     unit_dispersion,
 )
 from reviews.pooling import pool
+from reviews.prompt_versions import newest_per_judge
 
 # Bump when the meaning of a stored result changes, so every fingerprint changes with it.
-# 2: a judge's replicates pooled by `reviews.pooling` (mean at interval/ratio, was the median).
+# 2: a judge's replicates pooled by `reviews.pooling` (mean at interval/ratio, was the median);
+#    beside other raters only a judge's newest prompt version counts.
 ALGORITHM_VERSION = 2
 
 NUMERIC_LEVELS = ("interval", "ratio")
@@ -202,7 +208,10 @@ def build_slices(rows: Sequence[RatingRow], units: dict[int, UnitInfo], scale: S
             replicates[(row.judge_id, row.prompt_version)].append((row.unit, row.replicate, row.value))
 
     judges: list[tuple[int, str, Any]] = []
+    counted = newest_per_judge(replicates)  # beside other raters a judge counts with its newest prompt version
     for (judge_id, prompt_version), ratings in sorted(replicates.items()):
+        if counted[judge_id] != prompt_version:
+            continue
         per_unit: dict[int, list[Any]] = defaultdict(list)
         for unit, _, value in sorted(ratings, key=lambda r: (r[0], r[1])):
             per_unit[unit].append(value)

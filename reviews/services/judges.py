@@ -20,6 +20,7 @@ from reviews.services.writing import (
     check_value,
     write_revision_content,
 )
+from reviews.score_folders import FileFacts, plan_folders
 from reviews.still_alive_scores import (
     ALL_SLUGS,
     SOURCE_QUOTES,
@@ -39,6 +40,7 @@ _QUOTE_MARKS = "\"'“”‘’«»"
 @dataclass
 class ImportReport:
     files: list[str] = field(default_factory=list)
+    folders: list[dict] = field(default_factory=list)  # each folder read: the prompt version given, or why skipped
     skipped_files: Counter = field(default_factory=Counter)  # reason → count
     created: Counter = field(default_factory=Counter)  # (judge, prompt version, replicate) → reviews created
     existing: Counter = field(default_factory=Counter)  # same key → already imported before
@@ -67,6 +69,7 @@ class ImportReport:
 
         return {
             "files": self.files,
+            "folders": self.folders,
             "skipped_files": dict(self.skipped_files),
             "created": keyed(self.created),
             "already_present": keyed(self.existing),
@@ -157,14 +160,20 @@ def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_versio
     files, skipped = find_score_files(paths)
     for _, reason in skipped:
         report.skipped_files[reason] += 1
+    read = {path: read_score_file(path) for path in files}
+    plans = plan_folders([FileFacts(path, f.declared_version, f.rubric) for path, f in read.items()],
+                         override=prompt_version.strip())
+    report.folders = [plan.as_json() for plan in plans]
+    version_of = {path: plan.prompt_version for plan in plans if not plan.skipped for path in plan.files}
     parsed = []
-    for path in files:
-        score_file = read_score_file(path)
+    for path, score_file in read.items():
+        if path not in version_of:
+            report.skipped_files["in a folder not imported (see folders)"] += 1
+            continue
         judge = score_file.judge or judge_name.strip()
         if not judge:
             raise ServiceError(f"{path} does not name its judge; pass --judge NAME.", "judge")
-        version = prompt_version.strip() or score_file.prompt_version or "unspecified"
-        parsed.append((score_file, judge, version))
+        parsed.append((score_file, judge, version_of[path]))
     versions = still_alive_versions()
     judges: dict[str, Judge] = {}
     for score_file, judge_label, version in parsed:

@@ -46,6 +46,13 @@ class Command(BaseCommand):
         out = self.stdout.write
         out(f"Score files read: {len(result.files)}"
             + (f" (skipped: {', '.join(f'{n} {r}' for r, n in result.skipped_files.items())})" if result.skipped_files else ""))
+        out("Folders (a judge is a rater with one prompt version; two rubrics are never merged):")
+        for folder in result.folders:
+            if folder["skipped"]:
+                out(self.style.WARNING(f"  {folder['folder']}: {folder['files']} files skipped: {folder['skipped']}"))
+            else:
+                out(f"  {folder['folder']}: {folder['files']} files → prompt version {folder['prompt_version']} "
+                    f"({folder['how']})")
         out(f"Reviews created: {result.created_total}; already present: {result.existing_total}")
         for row in data["created"]:
             out(f"  {row['judge']} · prompt {row['prompt_version']} · replicate {row['replicate']}: {row['reviews']} created")
