@@ -41,7 +41,7 @@ class FolderPlan:
     skipped: str = ""  # why the folder is not imported ("" = imported)
     parent: Path | None = None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {"folder": str(self.folder), "files": len(self.files), "parent": str(self.parent) if self.parent else None,
                 "prompt_version": None if self.skipped else self.prompt_version, "how": self.how,
                 "skipped": self.skipped}
