@@ -26,6 +26,7 @@ from reviews.still_alive_scores import (
     SOURCE_QUOTES,
     ZERO_IS_NOT_REACHED_RULE,
     ScoredRecord,
+    ScoreFile,
     ScoreFileError,
     find_score_files,
     read_score_file,
@@ -149,14 +150,9 @@ def _checked(record: ScoredRecord, versions: dict[str, MetricVersion],
     return scores, evidence
 
 
-def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_version: str = "",
-                       progress: Callable[[str], None] | None = None) -> ImportReport:
-    """Import Still Alive score files as judge reviews. Running it again adds nothing.
-
-    Each record (one session × one replicate) is written in its own transaction: a bad record is
-    reported and leaves nothing behind; failed replicates are reported and skipped.
-    """
-    report = ImportReport()
+def _planned_files(paths: list[Path], judge_name: str, prompt_version: str,
+                   report: ImportReport) -> list[tuple[ScoreFile, str, str]]:
+    """(file, judge, prompt version) for every score file of a folder that is imported (`score_folders`)."""
     files, skipped = find_score_files(paths)
     for _, reason in skipped:
         report.skipped_files[reason] += 1
@@ -174,6 +170,18 @@ def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_versio
         if not judge:
             raise ServiceError(f"{path} does not name its judge; pass --judge NAME.", "judge")
         parsed.append((score_file, judge, version_of[path]))
+    return parsed
+
+
+def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_version: str = "",
+                       progress: Callable[[str], None] | None = None) -> ImportReport:
+    """Import Still Alive score files as judge reviews. Running it again adds nothing.
+
+    Each record (one session × one replicate) is written in its own transaction: a bad record is
+    reported and leaves nothing behind; failed replicates are reported and skipped.
+    """
+    report = ImportReport()
+    parsed = _planned_files(paths, judge_name, prompt_version, report)
     versions = still_alive_versions()
     judges: dict[str, Judge] = {}
     for score_file, judge_label, version in parsed:
