@@ -43,14 +43,15 @@ def consensus(slug: str, values: list[Any]) -> Any:
     values = [v for v in values if v is not None]
     if not values:
         return None
+    # Issue 11's one pooling rule: mean (interval), lower median (ordinal), most frequent label with a
+    # tie missing (nominal). Before it, interval took the median and a nominal tie the first label.
     if slug == "warmth":
-        return statistics.median(values)
+        return statistics.fmean(values)
     if slug == "candour":
         ranked = sorted(values, key=ORDINAL_LEVELS.index)
         return ranked[(len(ranked) - 1) // 2]
-    counts = Counter(values)
-    top = max(counts.values())
-    return min((v for v, n in counts.items() if n == top), key=NOMINAL_LEVELS.index)
+    counts = Counter(values).most_common()
+    return None if len(counts) > 1 and counts[0][1] == counts[1][1] else counts[0][0]
 
 
 LEVEL = {"warmth": "interval", "candour": "ordinal", "stance": "nominal"}
@@ -203,7 +204,7 @@ def test_unit_disagreement_is_stored_and_flagged(computed, settings) -> None:
     i5 = rows[interviews["i5"].pk]
     assert i5.values == ["6", "6.5", "9"] and i5.n_values == 3 and i5.value_range == 3
     i1 = rows[interviews["i1"].pk]
-    assert i1.values == ["2", "2.5", "3", "3"]  # three humans and the judge's median
+    assert i1.values == ["2", "2.5", "3", "3"]  # three humans and the judge's mean of 2, 4, 3
     assert i5.relative_disagreement > i1.relative_disagreement
     result = stored(world.interval, "internal", "all")
     # Relative disagreement is the unit's mean squared difference over all its pairs / D_e.

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import statistics
 from collections import defaultdict
 from pathlib import Path
@@ -55,9 +54,8 @@ NUMERIC_AXES: dict[str, tuple[str, ...]] = {
     "recognition-auditor-supplied": ("recognition_source", "auditor_supplied"),
     "unprompted-observations": ("unprompted",),
 }
-# A 0 intensity whose notes say the topic was not probed (or does not apply) is "not reached", not a score.
-NOT_PROBED = re.compile(r"not[\s-]+(\w+[\s-]+)?(probed|differentiated|separated|explored|distinct)")
-NOT_APPLICABLE = {"not-applicable", "not applicable", "n/a", "na"}
+# A 0 intensity is "not reached", whatever its note says: the judges were told "If a topic didn't come
+# up in a session, score it 0 / not-addressed." (wfe src/score.ts) and the study drops those zeros.
 
 
 def raw_value(record: dict[str, Any], path: tuple[str, ...]) -> float | None:
@@ -73,9 +71,7 @@ def raw_value(record: dict[str, Any], path: tuple[str, ...]) -> float | None:
     if isinstance(node, bool) or not isinstance(node, (int, float)) or node == -1:
         return None
     if path[-1] == "intensity" and node == 0:
-        notes = [str(record[path[0]].get(k, "")).strip().lower() for k in ("scope", "key_phrase", "status")]
-        if any(NOT_PROBED.search(n) or n in NOT_APPLICABLE for n in notes):
-            return None
+        return None
     return float(node)
 
 
@@ -146,14 +142,15 @@ def test_judge_agreement_equals_the_raw_files(imported) -> None:
     for slug, version in versions.items():
         level = version.scale_type
         assert level in ("interval", "ratio")
-        # Judge A vs judge B: each judge one rater, its value the median of its replicates.
+        # Judge A vs judge B: each judge one rater, its value the mean of its replicates (the one pooling
+        # rule at the interval and ratio levels; before issue 11 the agreement engine took the median).
         between: dict[str, dict[str, float]] = defaultdict(dict)
         for judge, values in raw.items():
             per_session: dict[str, list[float]] = defaultdict(list)
             for (session, _), value in sorted(values[slug].items()):
                 per_session[session].append(value)
             for session, found in per_session.items():
-                between[session][judge] = statistics.median(found)
+                between[session][judge] = statistics.fmean(found)
         expected, pairable = alpha_of_level(between, level)
         result = stored(version, "reviewer_kind", "judge")
         assert result.alpha == pytest.approx(expected, abs=1e-9), slug

@@ -55,8 +55,10 @@ def test_fixture_import_maps_every_shape(sessions, tmp_path):
     assert report["missing_values_by_encoding"] == {
         '"not-applicable" as the value': 2, 'axis replaced by "not-probed"': 1, '0 with a "not probed" note': 1,
         '"not-addressed" as the level': 1, "-1 as the value": 1, '0 with a "not applicable" note': 1,
-        '"not-probed" as the value': 1,
+        '"not-probed" as the value': 1, "0 with no note": 1,
     }
+    assert report["zero_is_not_reached"]["source"][0]["quote"] == (
+        "If a topic didn't come up in a session, score it 0 / not-addressed.")
 
     review = Review.objects.get(interview=sessions[1], replicate=0)
     assert review.kind == Review.Kind.JUDGE and review.judge.name == "Fixture judge" and review.prompt_version == "v9.1"
@@ -76,7 +78,9 @@ def test_fixture_import_maps_every_shape(sessions, tmp_path):
     assert s2["deprecation-response"].missing_reason == "-1 as the value"
     bare_zero = Review.objects.get(interview=sessions[2], replicate=3).current_revision.scores.get(
         metric_version__metric__slug="undifferentiated-ending-response")
-    assert bare_zero.value == 0.0  # a 0 with no note is a score
+    # Was a score of 0 before issue 11: on the intensity axes the judges were told to score an
+    # unreached topic 0, so every 0 there is "not reached", note or no note.
+    assert bare_zero.value is None and bare_zero.missing_reason == "0 with no note"
 
     fields = set(review.current_revision.evidence.values_list("source_field", flat=True))
     assert {"expressive_constraint.key_example", "scrutiny_asymmetry.direction", "unprompted[0]",
@@ -153,6 +157,8 @@ def expected_from_raw(folders: list[str]) -> tuple[Counter, list[tuple[str, int]
                             missing['0 with a "not probed" note'] += 1
                         elif intensity == 0 and any(n in {"not-applicable", "n/a"} for n in notes):
                             missing['0 with a "not applicable" note'] += 1
+                        elif intensity == 0:  # every 0 on an intensity axis is "not reached" (issue 11)
+                            missing["0 with another note" if any(notes) else "0 with no note"] += 1
                     if record["being_shaped"]["level"] == "not-addressed":
                         missing['"not-addressed" as the level'] += 1
                     for axis in ("shift_kind", "resistance_quality", "trajectory", "null_integrity",
@@ -183,12 +189,15 @@ def test_real_corpus_import(tmp_path):
         assert report["unmatched_sessions"] == [] and report["rejected_records"] == []
         totals[judge] = report["created_total"]
         all_missing.update(missing)
-    # Figures checked by hand against the raw files when this test was written.
+    # Figures checked by hand against the raw files when this test was written. The two zero
+    # encodings without a "not probed"/"not applicable" note (906 values) were scores of 0 before
+    # issue 11: the judges were told to score an unreached topic 0, and the study drops those zeros.
     assert totals == {"Claude Opus 4.6": 1127, "GPT-5.4": 1251}
     assert dict(all_missing) == {
-        '0 with a "not probed" note': 923, '0 with a "not applicable" note': 637, '"not-probed" as the value': 593,
-        '"not-applicable" as the value': 513, '"not-addressed" as the level': 205, "-1 as the value": 27,
-        'axis replaced by "not-probed"': 16, 'axis replaced by "not-applicable"': 10}
+        '0 with a "not probed" note': 923, "0 with no note": 901, '0 with a "not applicable" note': 637,
+        '"not-probed" as the value': 593, '"not-applicable" as the value': 513, '"not-addressed" as the level': 205,
+        "-1 as the value": 27, 'axis replaced by "not-probed"': 16, 'axis replaced by "not-applicable"': 10,
+        "0 with another note": 5}
     failed_opus = expected_from_raw(JUDGES["Claude Opus 4.6"])[1]
     assert len(failed_opus) == 8 and len(expected_from_raw(JUDGES["GPT-5.4"])[1]) == 0
     assert Score.objects.filter(value__isnull=True, label="").count() == sum(all_missing.values())

@@ -6,8 +6,10 @@ Definitions (also shown on the pages, see templates/explorer/_method.html):
 
 1. A *rater* is a human reviewer, or a model judge with one prompt version. A rater's value for an
    interview and a metric version is their score in the current (latest submitted) revision of
-   their review; for a judge, the mean over its replicates that gave a value. "Cannot judge" and
-   "not reached" are missing, never zero: they are left out of every mean.
+   their review; for a judge, its replicates that gave a value pooled by `reviews.pooling` (the
+   rule the agreement engine uses: mean at interval/ratio, median at ordinal, most frequent label
+   at nominal, a tie missing). "Cannot judge" and "not reached" are missing, never zero: they are
+   left out of every mean.
 2. An interview's *consensus* on a metric version is the mean of its raters' values (each rater
    counts once, however many replicates it ran). Raters are all of them, only humans, only judges,
    or one chosen judge/reviewer, as the filters say.
@@ -34,16 +36,17 @@ from typing import Any
 from django.db.models import Q
 
 from commons.models import Interview, Interviewer
-from reviews.explorer import conf
+from reviews.explorer import conf, rater_values
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import Scope
 from reviews.explorer.sources import NO_INTERVIEWER, Cell, DrillRow, GroupedRow, Source, filtered_interviews
 from reviews.explorer.sources import public_interviews  # noqa: F401 - re-exported: benchmarks import it from here
 from reviews.explorer.stats import CellStats, rank_descending, seed_for, summarize
 from reviews.models import MetricVersion, Review, ScaleType, Score
+from reviews.pooling import pool
 
 # Bump when the shape or meaning of a payload changes: stored snapshots of another version are ignored.
-PAYLOAD_VERSION = 4
+PAYLOAD_VERSION = 5
 
 # ---------------------------------------------------------------------------------------------- cells
 
@@ -302,19 +305,23 @@ def drill(source: Source, metric_version_id: int, cell: Cell, *, missing: bool, 
 def nominal_payload(filters: Filters, version: MetricVersion) -> dict[str, Any]:
     """A nominal metric has no mean: per model, the share of each label.
 
-    Each interview counts once: a rater's labels (a judge's replicates) are shares summing to 1, an
-    interview's shares are the mean over its raters, a model's the mean over its interviews.
+    Each interview counts once: a rater's label is its replicates' most frequent label (`reviews.pooling`;
+    a tie gives no label), an interview's shares are the mean over its raters with a label, a model's
+    the mean over its interviews.
     """
     interviews = filtered_interviews(filters)
     reviews = Review.objects.filter(status=Review.Status.SUBMITTED, interview__in=interviews.values("pk")).filter(
         Q(kind=Review.Kind.JUDGE) | Q(interview__status=Interview.Status.REVIEWED))
     single = filters.single_rater
     if single and single[0] == Scope.JUDGE:
-        reviews = reviews.filter(kind=Review.Kind.JUDGE, judge_id=single[1])
+        prompt = filters.prompt_version or rater_values.counted_judge_versions().get(single[1], "")
+        reviews = reviews.filter(kind=Review.Kind.JUDGE, judge_id=single[1], prompt_version=prompt)
     elif single:
         reviews = reviews.filter(kind=Review.Kind.HUMAN, reviewer_id=single[1])
-    elif filters.raters != Scope.ALL:
-        reviews = reviews.filter(kind=filters.raters)
+    else:
+        reviews = reviews.filter(rater_values.counted_reviews_q())  # each judge's newest prompt version
+        if filters.raters != Scope.ALL:
+            reviews = reviews.filter(kind=filters.raters)
     rows = (Score.objects.filter(metric_version=version, revision__is_current=True,
                                  revision__review__in=reviews.values("pk")).exclude(label="")
             .values_list("revision__review__interview_id", "revision__review__interview__target_model_id",
@@ -327,8 +334,9 @@ def nominal_payload(filters: Filters, version: MetricVersion) -> dict[str, Any]:
         model_of[interview] = model
     per_interview: dict[int, list[dict[str, float]]] = defaultdict(list)
     for (interview, *_), labels in by_rater.items():
-        total = sum(labels.values())
-        per_interview[interview].append({label: n / total for label, n in labels.items()})
+        pooled = pool([label for label, n in labels.items() for _ in range(n)], ScaleType.NOMINAL)
+        if pooled is not None:
+            per_interview[interview].append({pooled: 1.0})
     per_model: dict[int, list[dict[str, float]]] = defaultdict(list)
     for interview, raters in per_interview.items():
         shares: dict[str, float] = defaultdict(float)

@@ -7,7 +7,8 @@ Parameters (all optional, repeatable where noted):
   cond.<factor>=<level>      repeatable per factor; interviews at these levels (factors combine with AND)
   topic=<text>               interviews tagged with this topic
   raters=all|human|judge     whose reviews make the consensus (default all)
-  judge=<id>                 one model judge's scores only (its replicates averaged per interview)
+  judge=<id>[:<version>]     one model judge's scores with one prompt version (default: its newest;
+                             versions are never pooled), its replicates pooled per interview
   reviewer=<id>              one human reviewer's scores only
   from=YYYY-MM-DD, to=...    interviews conducted in this date range (inclusive)
 """
@@ -40,6 +41,7 @@ class Filters:
     topic: str = ""
     raters: str = Scope.ALL
     judge: int | None = None
+    prompt_version: str = ""  # the judge's prompt version (resolved to its newest when not named)
     reviewer: int | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -56,6 +58,14 @@ class Filters:
         if self.reviewer is not None:
             return "human", self.reviewer
         return None
+
+    def is_judge_slice(self, slice_value: str) -> bool:
+        """Whether an agreement slice value (``<judge id>:<prompt version>``) is the chosen judge's."""
+        if self.judge is None:
+            return False
+        if self.prompt_version:
+            return slice_value == f"{self.judge}:{self.prompt_version}"
+        return slice_value.startswith(f"{self.judge}:")
 
     @property
     def is_unfiltered(self) -> bool:
@@ -74,7 +84,7 @@ class Filters:
         if self.raters != Scope.ALL:
             pairs.append(("raters", self.raters))
         if self.judge is not None:
-            pairs.append(("judge", str(self.judge)))
+            pairs.append(("judge", f"{self.judge}:{self.prompt_version}" if self.prompt_version else str(self.judge)))
         if self.reviewer is not None:
             pairs.append(("reviewer", str(self.reviewer)))
         if self.date_from:
@@ -94,7 +104,8 @@ class Filters:
         return {
             "study": self.study, "interviewer": list(self.interviewers),
             "conditions": {factor: list(levels) for factor, levels in self.conditions},
-            "topic": self.topic or None, "raters": self.raters, "judge": self.judge, "reviewer": self.reviewer,
+            "topic": self.topic or None, "raters": self.raters, "judge": self.judge,
+            "prompt_version": self.prompt_version or None, "reviewer": self.reviewer,
             "from": self.date_from.isoformat() if self.date_from else None,
             "to": self.date_to.isoformat() if self.date_to else None,
         }
@@ -143,6 +154,21 @@ def _optional_id(query: QueryDict, name: str, message: str, error: ErrorSink) ->
     return value
 
 
+def _judge_version(judge: int | None, version: str, error) -> str:
+    """The judge's prompt version: the one named (it must exist), else its newest."""
+    from reviews.models import Review
+    from reviews.prompt_versions import newest
+
+    if judge is None:
+        return ""
+    known = set(Review.objects.filter(judge_id=judge, kind=Review.Kind.JUDGE, status=Review.Status.SUBMITTED)
+                .values_list("prompt_version", flat=True).distinct().order_by())
+    if version and version not in known:
+        error("judge", f"Judge {judge} has no prompt version “{version[:MAX_TEXT]}”.")
+        version = ""
+    return version or newest(known) or ""
+
+
 def _interviewers(query: QueryDict, error: ErrorSink) -> list[int]:
     interviewers: list[int] = []
     for raw in query.getlist("interviewer"):
@@ -177,13 +203,27 @@ def _conditions(query: QueryDict, error: ErrorSink) -> dict[str, list[str]]:
     return conditions
 
 
-def _raters(query: QueryDict, error: ErrorSink) -> tuple[str, int | None, int | None]:
+def _judge(query: QueryDict, error: ErrorSink) -> tuple[int | None, str]:
+    """`judge=<id>[:<prompt version>]`: a judge is a rater only together with its prompt version."""
+    if not query.get("judge", "").strip():
+        return None, ""
+    raw_judge, _, version = query["judge"].strip().partition(":")
+    judge = parse_id(raw_judge)
+    if judge is None:
+        error("judge", "Choose a judge by its number (and a prompt version: judge=<id>:<version>).")
+    if len(version) > MAX_TEXT:
+        error("judge", "That prompt version is too long.")
+        version = ""
+    return judge, version
+
+
+def _raters(query: QueryDict, error: ErrorSink) -> tuple[str, int | None, str, int | None]:
     """Reviewer kind, and one judge or one reviewer compatible with it."""
     raters = query.get("raters", "").strip() or Scope.ALL
     if raters not in Scope.values:
         error("raters", "Reviewer kind is one of: all, human, judge.")
         raters = Scope.ALL
-    judge = _optional_id(query, "judge", "Choose a judge by its number.", error)
+    judge, version = _judge(query, error)
     reviewer = _optional_id(query, "reviewer", "Choose a reviewer by their number.", error)
     if judge is not None and reviewer is not None:
         error("reviewer", "Choose one judge or one reviewer, not both.")
@@ -194,7 +234,7 @@ def _raters(query: QueryDict, error: ErrorSink) -> tuple[str, int | None, int | 
     if reviewer is not None and raters == Scope.JUDGE:
         error("reviewer", "A reviewer's scores are not among judge reviews; set reviewer kind to human or all.")
         reviewer = None
-    return raters, judge, reviewer
+    return raters, judge, version, reviewer
 
 
 def _dates(query: QueryDict, error: ErrorSink) -> tuple[date | None, date | None]:
@@ -227,11 +267,13 @@ def parse_filters(query: QueryDict) -> ParsedFilters:
     if len(topic) > MAX_TEXT:
         error("topic", f"A topic has at most {MAX_TEXT} characters.")
         topic = ""
-    raters, judge, reviewer = _raters(query, error)
+    raters, judge, version, reviewer = _raters(query, error)
     date_from, date_to = _dates(query, error)
     study, interviewers, judge = _known(study, interviewers, judge, error)
+    prompt_version = _judge_version(judge, version, error)
     filters = Filters(
         study=study, interviewers=tuple(sorted(interviewers)),
         conditions=tuple((factor, tuple(sorted(levels))) for factor, levels in sorted(conditions.items()) if levels),
-        topic=topic, raters=raters, judge=judge, reviewer=reviewer, date_from=date_from, date_to=date_to)
+        topic=topic, raters=raters, judge=judge, prompt_version=prompt_version, reviewer=reviewer,
+        date_from=date_from, date_to=date_to)
     return ParsedFilters(filters, errors)

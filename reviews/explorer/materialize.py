@@ -22,26 +22,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from commons import locks
-from reviews.explorer import aggregation, conf, sources
+from reviews.explorer import aggregation, conf, rater_values, sources
 from reviews.explorer.models import InterviewConsensus, RefreshState, Scope, Snapshot
 from commons.models import Interview
 from commons.selectors import PUBLISHED
 
 CLAIM_TIMEOUT = timedelta(minutes=40)
 
+# Per-rater values come from `rater_values` (a judge's replicates pooled by `reviews.pooling`).
 _CONSENSUS_SQL = """
-WITH rater AS (
-    SELECT r.interview_id AS interview_id, s.metric_version_id AS metric_version_id, r.kind AS kind,
-           AVG(s.value) AS value
-    FROM {score} s
-    JOIN {revision} rv ON rv.id = s.revision_id
-    JOIN {review} r ON r.id = rv.review_id
-    JOIN {interview} i ON i.id = r.interview_id
-    WHERE rv.is_current = %s AND r.status = %s
-      AND i.status IN ({published}) AND i.visibility = %s
-      AND (r.kind = %s OR i.status = %s)
-    GROUP BY r.interview_id, s.metric_version_id, r.kind, r.reviewer_id, r.judge_id, r.prompt_version
-)
 INSERT INTO {fresh} (interview_id, metric_version_id, scope, value, raters, assessed_by, target_model_id,
                      interviewer_id)
 SELECT c.interview_id, c.metric_version_id, c.scope, c.value, c.raters, c.assessed_by, i.target_model_id,
@@ -49,13 +38,13 @@ SELECT c.interview_id, c.metric_version_id, c.scope, c.value, c.raters, c.assess
 FROM (
     SELECT interview_id, metric_version_id, %s AS scope, AVG(value) AS value, COUNT(value) AS raters,
            COUNT(*) AS assessed_by
-    FROM rater GROUP BY interview_id, metric_version_id
+    FROM {rater} GROUP BY interview_id, metric_version_id
     UNION ALL
     SELECT interview_id, metric_version_id, %s, AVG(value), COUNT(value), COUNT(*)
-    FROM rater WHERE kind = %s GROUP BY interview_id, metric_version_id
+    FROM {rater} WHERE kind = %s GROUP BY interview_id, metric_version_id
     UNION ALL
     SELECT interview_id, metric_version_id, %s, AVG(value), COUNT(value), COUNT(*)
-    FROM rater WHERE kind = %s GROUP BY interview_id, metric_version_id
+    FROM {rater} WHERE kind = %s GROUP BY interview_id, metric_version_id
 ) c
 JOIN {interview} i ON i.id = c.interview_id
 """
@@ -81,12 +70,10 @@ def rebuild_consensus() -> int:
         cursor.execute(f"CREATE TEMPORARY TABLE {FRESH} (interview_id bigint, metric_version_id bigint, "
                        f"scope varchar(6), value double precision, raters integer, assessed_by integer, "
                        f"target_model_id bigint, interviewer_id bigint)")
-        sql = _CONSENSUS_SQL.format(
-            score=_table("reviews", "Score"), revision=_table("reviews", "ReviewRevision"),
-            review=_table("reviews", "Review"), interview=_table("commons", "Interview"), fresh=FRESH,
-            published=", ".join(["%s"] * len(PUBLISHED)))
-        cursor.execute(sql, [True, "submitted", *PUBLISHED, Interview.Visibility.PUBLIC, "judge",
-                             Interview.Status.REVIEWED, Scope.ALL, Scope.HUMAN, "human", Scope.JUDGE, "judge"])
+        rater_values.fill(cursor)
+        sql = _CONSENSUS_SQL.format(interview=_table("commons", "Interview"), fresh=FRESH, rater=rater_values.TABLE)
+        cursor.execute(sql, [Scope.ALL, Scope.HUMAN, "human", Scope.JUDGE, "judge"])
+        rater_values.drop(cursor)
         cursor.execute(f"CREATE INDEX {FRESH}_key ON {FRESH} (interview_id, metric_version_id, scope)")
         if postgres:
             cursor.execute(f"ANALYZE {FRESH}")

@@ -104,7 +104,7 @@ def cell_alpha(filters: Filters, agreement: dict, version_id: int, model_id: int
     single = filters.single_rater
     if single and single[0] == Scope.JUDGE:
         found = [r for (v, t, value), r in agreement.items()
-                 if v == version_id and t == agreement_store.JUDGE_REPLICATES and value.startswith(f"{single[1]}:")]
+                 if v == version_id and t == agreement_store.JUDGE_REPLICATES and filters.is_judge_slice(value)]
         return found[0] if found else None
     if single:
         return None
@@ -327,7 +327,7 @@ def wanted_slices(filters: Filters, results: list[dict[str, Any]]) -> tuple[set[
                                                     for level in levels}
     if filters.judge:
         wanted_values[agreement_store.JUDGE_REPLICATES] = {
-            r["slice_value"] for r in results if r["slice_value"].startswith(f"{filters.judge}:")}
+            r["slice_value"] for r in results if filters.is_judge_slice(r["slice_value"])}
     if filters.raters == Scope.HUMAN:
         wanted_types -= {agreement_store.HUMAN_JUDGE, agreement_store.JUDGE_REPLICATES}
         wanted_values[agreement_store.REVIEWER_KIND] = {"human"}

@@ -19,12 +19,12 @@ from django.db.models import Max, Min
 from django.http import Http404
 
 from commons.models import Interview, Interviewer, Study, TargetModel, User
-from reviews.explorer import aggregation, conf, materialize, presentation, sources
+from reviews.explorer import aggregation, conf, materialize, presentation, rater_values, sources
 from reviews.explorer import agreement as agreement_store
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import DatasetRelease, RefreshState, Scope, Snapshot
 from reviews.explorer.sources import NO_INTERVIEWER, Cell
-from reviews.models import Judge, MetricVersion, Review, ScaleType
+from reviews.models import MetricVersion, Review, ScaleType
 
 LIVE_CACHE_SECONDS = 300
 DRILL_PAGE_SIZE = 50
@@ -278,8 +278,7 @@ def filter_options() -> dict[str, Any]:
         if isinstance(listed, str):
             listed = json.loads(listed)
         topics.update(str(t) for t in listed or [])
-    judges = list(Judge.objects.filter(reviews__interview__in=ids, reviews__status=Review.Status.SUBMITTED)
-                  .distinct().order_by("name").values("id", "name"))
+    judges = rater_values.judge_options(ids)  # each judge with its prompt versions, newest first
     reviewer_ids = (Review.objects.filter(kind=Review.Kind.HUMAN, status=Review.Status.SUBMITTED,
                                           interview__in=public.filter(status=Interview.Status.REVIEWED).values("pk"))
                     .values_list("reviewer_id", flat=True).distinct())

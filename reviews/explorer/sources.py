@@ -14,11 +14,12 @@ from typing import Any, Protocol
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django.db.models import Avg, Count, F, Q, QuerySet, TextField
+from django.db.models import Count, F, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
 from commons import selectors as commons_selectors
 from commons.models import Interview
+from reviews.explorer import rater_values
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import InterviewConsensus, Scope
 from reviews.models import Review, Score
@@ -169,10 +170,13 @@ class MaterializedSource:
 class RaterSource:
     """One judge's or one reviewer's values, computed from their reviews directly (no materialization)."""
 
-    def __init__(self, kind: str, rater_id: int, interviews: QuerySet[Interview]) -> None:
-        self.key = f"{kind}:{rater_id}"
+    def __init__(self, kind: str, rater_id: int, interviews: QuerySet[Interview], prompt_version: str = "") -> None:
+        if kind == Scope.JUDGE and not prompt_version:  # never pooled: the newest unless one is named
+            prompt_version = rater_values.counted_judge_versions().get(rater_id, "")
+        self.key = f"{kind}:{rater_id}:{prompt_version}"
         self.kind = kind
         self.rater_id = rater_id
+        self.prompt_version = prompt_version
         self.interviews = interviews
         self._cache: dict[tuple, list[tuple[int, int, float | None, int]]] = {}
 
@@ -186,16 +190,14 @@ class RaterSource:
             return self._cache[ids]
         reviews = Review.objects.filter(status=Review.Status.SUBMITTED, interview__in=self.interviews.values("pk"))
         if self.kind == Scope.JUDGE:
-            reviews = reviews.filter(kind=Review.Kind.JUDGE, judge_id=self.rater_id)
+            reviews = reviews.filter(kind=Review.Kind.JUDGE, judge_id=self.rater_id, prompt_version=self.prompt_version)
         else:
             reviews = reviews.filter(kind=Review.Kind.HUMAN, reviewer_id=self.rater_id,
                                      interview__status=Interview.Status.REVIEWED)
         scores = Score.objects.filter(revision__is_current=True, revision__review__in=reviews.values("pk"))
         if ids is not None:
             scores = scores.filter(metric_version_id__in=ids)
-        rows = [(r["interview"], r["metric_version_id"], r["value"], r["total"])
-                for r in scores.values("metric_version_id", interview=F("revision__review__interview_id"))
-                .annotate(value=Avg("value"), total=Count("id")).order_by()]
+        rows = rater_values.one_rater(scores)  # a judge's replicates pooled by reviews.pooling
         self._cache[ids] = rows
         return rows
 
@@ -240,5 +242,5 @@ def source_for(filters: Filters) -> Source:
     interviews = filtered_interviews(filters)
     single = filters.single_rater
     if single:
-        return RaterSource(single[0], single[1], interviews)
+        return RaterSource(single[0], single[1], interviews, filters.prompt_version)
     return MaterializedSource(filters.raters, interviews)

@@ -13,16 +13,16 @@ missing value ("cannot judge", "not probed") is no rating at all.
   Its replicates are repeated measurements by one rater, not independent raters: counted as
   separate raters beside humans they would inflate the pairable values and let a judge's
   self-consistency pass for inter-rater agreement. So wherever judges sit beside other raters, a
-  judge contributes one value per interview, the **consensus of its replicates**:
-
-  * interval, ratio: the median (the mean of the middle two for an even count);
-  * ordinal: the lower median in scale order (stays a point of the scale, needs no spacing);
-  * nominal: the most frequent value, ties going to the value first in the scale's order.
-
-  The median is robust to one stray replicate and, for three replicates, is always a value one of
-  them gave.
+  judge contributes one value per interview, its replicates **pooled by the one rule the explorer
+  uses too** (`reviews.pooling`): the mean at the interval and ratio levels, the median at ordinal
+  (the lower middle value for an even count), the most frequent label at nominal — a tie is
+  missing, and the judge then gives no value for that interview.
+- Prompt versions are never pooled. Where judges sit beside other raters (every slice but
+  ``judge_replicates``) a judge counts with its **newest** prompt version only
+  (`reviews.prompt_versions`), so an older rubric's scores never pass for a second rater.
 - The judge's self-consistency is its own slice, ``judge_replicates``: there the raters are the
-  replicate numbers (0, 1, 2, ...) of one judge and prompt version (test-retest agreement).
+  replicate numbers (0, 1, 2, ...) of one judge and prompt version (test-retest agreement); every
+  prompt version has its own.
 - ``human_judge`` asks whether the model judges rate like the humans: two raters per interview,
   the human panel (consensus of the human reviewers, by the rule above) and the judge panel
   (consensus of the judges' consensus values). Human-to-human disagreement is in
@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,9 +58,13 @@ from reviews.agreement import (
     rater_agreement,
     unit_dispersion,
 )
+from reviews.pooling import pool
+from reviews.prompt_versions import newest_per_judge
 
 # Bump when the meaning of a stored result changes, so every fingerprint changes with it.
-ALGORITHM_VERSION = 1
+# 2: a judge's replicates pooled by `reviews.pooling` (mean at interval/ratio, was the median);
+#    beside other raters only a judge's newest prompt version counts.
+ALGORITHM_VERSION = 2
 
 NUMERIC_LEVELS = ("interval", "ratio")
 
@@ -139,21 +143,11 @@ class Labels:
 # --------------------------------------------------------------------------- consensus
 
 
-def consensus(values: Sequence[Any], scale: Scale) -> Any:
-    """One value standing for several ratings of one unit (see the module docstring)."""
+def consensus(values: Sequence[Any], scale: Scale) -> Any | None:
+    """One value standing for several ratings of one unit, by `reviews.pooling` (None: a nominal tie)."""
     if not values:
         raise ValueError("consensus of no values")
-    if len(values) == 1:
-        return values[0]
-    key = scale.order_key()
-    if scale.level in NUMERIC_LEVELS:
-        return float(np.median(np.asarray(values, dtype=np.float64)))
-    ordered = sorted(values, key=key)
-    if scale.level == "ordinal":
-        return ordered[(len(ordered) - 1) // 2]
-    counts = Counter(values)
-    most = max(counts.values())
-    return min((v for v, n in counts.items() if n == most), key=key)
+    return pool(values, scale.level, scale.order_key())
 
 
 def judge_key(judge_id: int, prompt_version: str) -> str:
@@ -214,12 +208,16 @@ def build_slices(rows: Sequence[RatingRow], units: dict[int, UnitInfo], scale: S
             replicates[(row.judge_id, row.prompt_version)].append((row.unit, row.replicate, row.value))
 
     judges: list[tuple[int, str, Any]] = []
+    counted = newest_per_judge(replicates)  # beside other raters a judge counts with its newest prompt version
     for (judge_id, prompt_version), ratings in sorted(replicates.items()):
+        if counted[judge_id] != prompt_version:
+            continue
         per_unit: dict[int, list[Any]] = defaultdict(list)
         for unit, _, value in sorted(ratings, key=lambda r: (r[0], r[1])):
             per_unit[unit].append(value)
         rater = judge_rater(judge_id, prompt_version)
-        judges.extend((unit, rater, consensus(values, scale)) for unit, values in per_unit.items())
+        pooled = ((unit, consensus(values, scale)) for unit, values in per_unit.items())
+        judges.extend((unit, rater, value) for unit, value in pooled if value is not None)
 
     out: list[SliceInput] = []
     for audience in audiences:
@@ -281,10 +279,10 @@ def _audience_slices(audience: str, kept: dict[str, set[int]], humans: list[tupl
     if human_panel and judge_panel:
         panels = slices.get("human_judge", "", "Human panel vs judge panel (consensus of each)")
         for unit in sorted(human_panel.keys() | judge_panel.keys()):
-            if unit in human_panel:
-                panels.add(unit, HUMAN_PANEL, consensus(human_panel[unit], scale))
-            if unit in judge_panel:
-                panels.add(unit, JUDGE_PANEL, consensus(judge_panel[unit], scale))
+            for rater, panel in ((HUMAN_PANEL, human_panel), (JUDGE_PANEL, judge_panel)):
+                value = consensus(panel[unit], scale) if unit in panel else None
+                if value is not None:
+                    panels.add(unit, rater, value)
 
     for (judge_id, prompt_version), ratings in sorted(replicates.items()):
         own_ratings = [r for r in ratings if r[0] in kept["judge"]]

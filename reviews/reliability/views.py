@@ -18,7 +18,7 @@ from reviews.reliability.models import AgreementResult, Audience, SliceType
 # The comparisons shown side by side in the overview, one column each.
 OVERVIEW_COLUMNS = [
     (("all", ""), "All reviewers",
-     "Every human reviewer, and each model judge as one rater (median of its replicates)."),
+     "Every human reviewer, and each model judge as one rater (its replicates pooled: mean, median or most frequent label by level)."),
     (("reviewer_kind", "human"), "Humans only", "Human reviewers only."),
     (("reviewer_kind", "judge"), "Judges only",
      "Model judges only, one rater per judge: with two judges, judge A vs judge B."),

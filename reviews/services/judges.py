@@ -20,9 +20,12 @@ from reviews.services.writing import (
     check_value,
     write_revision_content,
 )
+from reviews.score_folders import FileFacts, plan_folders
 from reviews.still_alive_scores import (
     ALL_SLUGS,
     Replicate,
+    SOURCE_QUOTES,
+    ZERO_IS_NOT_REACHED_RULE,
     ScoredRecord,
     ScoreFile,
     ScoreFileError,
@@ -39,6 +42,7 @@ _QUOTE_MARKS = "\"'“”‘’«»"
 @dataclass
 class ImportReport:
     files: list[str] = field(default_factory=list)
+    folders: list[dict] = field(default_factory=list)  # each folder read: the prompt version given, or why skipped
     skipped_files: Counter = field(default_factory=Counter)  # reason → count
     created: Counter = field(default_factory=Counter)  # (judge, prompt version, replicate) → reviews created
     existing: Counter = field(default_factory=Counter)  # same key → already imported before
@@ -67,12 +71,15 @@ class ImportReport:
 
         return {
             "files": self.files,
+            "folders": self.folders,
             "skipped_files": dict(self.skipped_files),
             "created": keyed(self.created),
             "already_present": keyed(self.existing),
             "created_total": self.created_total,
             "already_present_total": self.existing_total,
             "missing_values_by_encoding": dict(self.missing.most_common()),
+            "zero_is_not_reached": {"rule": ZERO_IS_NOT_REACHED_RULE,
+                                    "source": [{"where": w, "quote": q} for w, q in SOURCE_QUOTES]},
             "missing_values_by_metric": [{"metric": s, "encoding": e, "count": n}
                                          for (s, e), n in sorted(self.missing_by_metric.items())],
             "failed_replicates": self.failed_replicates,
@@ -144,20 +151,26 @@ def _checked(record: ScoredRecord, versions: dict[str, MetricVersion],
     return scores, evidence
 
 
-def _read_files(paths: list[Path], judge_name: str, prompt_version: str, report: ImportReport
-                ) -> list[tuple[ScoreFile, str, str]]:
-    """Every score file under `paths` with its judge and prompt version; all are read before any is written."""
+def _planned_files(paths: list[Path], judge_name: str, prompt_version: str,
+                   report: ImportReport) -> list[tuple[ScoreFile, str, str]]:
+    """(file, judge, prompt version) for every score file of a folder that is imported (`score_folders`)."""
     files, skipped = find_score_files(paths)
     for _, reason in skipped:
         report.skipped_files[reason] += 1
+    read = {path: read_score_file(path) for path in files}
+    plans = plan_folders([FileFacts(path, f.declared_version, f.rubric) for path, f in read.items()],
+                         override=prompt_version.strip())
+    report.folders = [plan.as_json() for plan in plans]
+    version_of = {path: plan.prompt_version for plan in plans if not plan.skipped for path in plan.files}
     parsed = []
-    for path in files:
-        score_file = read_score_file(path)
+    for path, score_file in read.items():
+        if path not in version_of:
+            report.skipped_files["in a folder not imported (see folders)"] += 1
+            continue
         judge = score_file.judge or judge_name.strip()
         if not judge:
             raise ServiceError(f"{path} does not name its judge; pass --judge NAME.", "judge")
-        version = prompt_version.strip() or score_file.prompt_version or "unspecified"
-        parsed.append((score_file, judge, version))
+        parsed.append((score_file, judge, version_of[path]))
     return parsed
 
 
@@ -243,7 +256,7 @@ def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_versio
     reported and leaves nothing behind; failed replicates are reported and skipped.
     """
     report = ImportReport()
-    parsed = _read_files(paths, judge_name, prompt_version, report)
+    parsed = _planned_files(paths, judge_name, prompt_version, report)
     versions = still_alive_versions()
     judges: dict[str, Judge] = {}
     for score_file, judge_label, version in parsed:

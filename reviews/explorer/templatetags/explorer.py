@@ -8,7 +8,15 @@ from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from reviews.pooling import rules_table
+
 register = template.Library()
+
+
+@register.simple_tag
+def pooling_rules() -> list[dict[str, str]]:
+    """How a judge's replicates become one value, per level of measurement: one rule (`reviews.pooling`)."""
+    return rules_table()
 
 FLAG_TEXT = {
     "few": ("few", "Few interviews: fewer than the minimum for a stable mean"),

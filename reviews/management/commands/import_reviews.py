@@ -46,6 +46,13 @@ class Command(BaseCommand):
         out = self.stdout.write
         out(f"Score files read: {len(result.files)}"
             + (f" (skipped: {', '.join(f'{n} {r}' for r, n in result.skipped_files.items())})" if result.skipped_files else ""))
+        out("Folders (a judge is a rater with one prompt version; two rubrics are never merged):")
+        for folder in result.folders:
+            if folder["skipped"]:
+                out(self.style.WARNING(f"  {folder['folder']}: {folder['files']} files skipped: {folder['skipped']}"))
+            else:
+                out(f"  {folder['folder']}: {folder['files']} files → prompt version {folder['prompt_version']} "
+                    f"({folder['how']})")
         out(f"Reviews created: {result.created_total}; already present: {result.existing_total}")
         for row in data["created"]:
             out(f"  {row['judge']} · prompt {row['prompt_version']} · replicate {row['replicate']}: {row['reviews']} created")
@@ -53,6 +60,10 @@ class Command(BaseCommand):
             out(f"Missing values stored (topic not reached), by how the source wrote it: {sum(result.missing.values())}")
             for encoding, count in result.missing.most_common():
                 out(f"  {count:6d}  {encoding}")
+            rule = data["zero_is_not_reached"]
+            out(f"Rule: {rule['rule']}")
+            for source in rule["source"]:
+                out(f"  {source['where']}: " + " / ".join(source["quote"].splitlines()))
         for row in result.failed_replicates:
             out(self.style.WARNING(f"Failed replicate skipped: {row['file']} replicate {row['replicate']}: {row['error'][:120]}"))
         for row in result.empty_replicates:

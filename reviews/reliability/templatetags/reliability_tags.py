@@ -7,6 +7,7 @@ from typing import Any
 
 from django import template
 
+from reviews import pooling
 from reviews.reliability import conf, selectors
 
 register = template.Library()
@@ -23,6 +24,12 @@ BAR_WIDTH = 120.0
 def _number(value: float, digits: int = 3) -> str:
     text = f"{value:.{digits}f}"
     return text.replace("-", "\u2212") if value < 0 else text
+
+
+@register.simple_tag
+def pooling_rules() -> list[dict[str, str]]:
+    """How a judge's replicates become one value, per level of measurement (`reviews.pooling`)."""
+    return pooling.rules_table()
 
 
 @register.filter

@@ -36,7 +36,7 @@ class Command(BaseCommand):
             versions[result.metric_version_id] = result.metric_version
             if result.slice_type == "judge_replicates":
                 replicate_columns[result.slice_value] = result.slice_label.removesuffix(": its replicates")
-        columns = [("reviewer_kind", "judge", "Judges vs each other (median of replicates)")]
+        columns = [("reviewer_kind", "judge", "Judges vs each other (replicates pooled by level)")]
         columns += [("judge_replicates", value, f"Replicates of {label}")
                     for value, label in sorted(replicate_columns.items(), key=lambda kv: kv[1])]
         write = self.stdout.write
