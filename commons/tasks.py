@@ -7,13 +7,12 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from celery.utils.time import get_exponential_backoff_interval
-from django.db import InterfaceError, OperationalError
 
 from commons import jobs, locks, services
+from commons.unavailable import DATABASE_DOWN
 
 logger = logging.getLogger(__name__)
 
-DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 def retry_countdown(retries: int) -> int:

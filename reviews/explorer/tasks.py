@@ -6,9 +6,9 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import InterfaceError, OperationalError
 
 from commons.tasks import retry_countdown
+from commons.unavailable import DATABASE_DOWN
 from reviews.explorer import materialize, refresh, releases, sweep
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def build_release(self, release_id: int) -> None:  # noqa: ANN001 - Celery's bou
         releases.build_release(release_id)
     except SoftTimeLimitExceeded:
         releases.fail_release(release_id=release_id, error="Building the release took longer than the time limit.")
-    except (OperationalError, InterfaceError) as exc:
+    except DATABASE_DOWN as exc:
         logger.warning("release %s: database unavailable, retrying: %r", release_id, exc)
         raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
     except Exception as exc:  # noqa: BLE001 - a release must end in a visible state, whatever went wrong
