@@ -31,7 +31,8 @@ OUTAGE_SECONDS = 15
 VISIBILITY_SECONDS = 6
 TEST_ENV = {"CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS), "CELERY_SWEEP_SECONDS": "2",
             "JOB_QUEUED_GRACE_SECONDS": "4", "RELIABILITY_DEBOUNCE_SECONDS": "0",
-            "RELIABILITY_BOOTSTRAP_REPLICATES": "20", "EXPLORER_BOOTSTRAP": "20"}
+            "RELIABILITY_BOOTSTRAP_REPLICATES": "20", "EXPLORER_BOOTSTRAP": "20",
+            "IMPORT_BATCH_SIZE": "10"}  # small batches, so progress shows and a kill lands between them
 SEED = """
 from allauth.account.models import EmailAddress
 from commons import services

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -60,8 +63,43 @@ def turn_plain_text(blocks: Iterable[dict]) -> str:
 # --- target models and interviewers -------------------------------------------------------
 
 
+# A bulk import names the same few models and interviewers in every item; inside `remembered_lookups()`
+# each is looked up once. The memo is cleared whenever an item fails, because rolling back that item's
+# savepoint may have undone a row the memo points at.
+_lookups: ContextVar[dict[tuple, Any] | None] = ContextVar("commons_lookups", default=None)
+
+
+@contextmanager
+def remembered_lookups() -> Iterator[None]:
+    token = _lookups.set({})
+    try:
+        yield
+    finally:
+        _lookups.reset(token)
+
+
+def forget_lookups() -> None:
+    memo = _lookups.get()
+    if memo is not None:
+        memo.clear()
+
+
+def _remembered(key: tuple, find: Any) -> Any:
+    memo = _lookups.get()
+    if memo is None:
+        return find()
+    if key not in memo:
+        memo[key] = find()
+    return memo[key]
+
+
 def get_or_create_target_model(*, info: ModelInfo, created_by: User | None) -> TargetModel:
     """Match by API identifier first, then by name; create when neither is known."""
+    return _remembered(("target_model", info.api_id, info.name.casefold()),
+                       lambda: _get_or_create_target_model(info=info, created_by=created_by))
+
+
+def _get_or_create_target_model(*, info: ModelInfo, created_by: User | None) -> TargetModel:
     if info.api_id:
         found = TargetModel.objects.filter(api_id=info.api_id).first()
         if found:
@@ -85,10 +123,14 @@ def get_or_create_target_model(*, info: ModelInfo, created_by: User | None) -> T
 
 def get_or_create_interviewer(*, info: InterviewerInfo, created_by: User | None) -> Interviewer:
     kind = info.kind if info.kind in Interviewer.Kind.values else Interviewer.Kind.MODEL
-    interviewer, _ = Interviewer.objects.get_or_create(
-        name=info.name[:200], kind=kind, stance=info.stance[:200], defaults={"created_by": created_by}
-    )
-    return interviewer
+    name, stance = info.name[:200], info.stance[:200]
+
+    def find() -> Interviewer:
+        interviewer, _ = Interviewer.objects.get_or_create(name=name, kind=kind, stance=stance,
+                                                           defaults={"created_by": created_by})
+        return interviewer
+
+    return _remembered(("interviewer", name, kind, stance), find)
 
 
 def create_target_model(*, created_by: User, name: str, provider: str = "", api_id: str = "", family: str = "",

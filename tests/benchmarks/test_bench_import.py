@@ -34,13 +34,26 @@ def _run(env: dict, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)
 
 
-def _time_import(database_url: str) -> tuple[float, str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": "", "REDIS_URL": ""}
+def _time_import(database_url: str, **extra_env: str) -> tuple[float, str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "CELERY_BROKER_URL": "", "REDIS_URL": "", **extra_env}
     _run(env, "migrate", "--noinput")
     folders = [str(p) for p in sorted(STILL_ALIVE.glob("*-full"))] + [str(STILL_ALIVE / "gpt-auditor")]
     started = time.perf_counter()
     result = _run(env, "import_interviews", *folders)
     return time.perf_counter() - started, result.stdout.strip().splitlines()[-1]
+
+
+def _time_import_postgres(**extra_env: str) -> tuple[float, str]:
+    import psycopg
+
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        return _time_import(f"postgres://postgres@127.0.0.1:5432/{name}", **extra_env)
+    finally:
+        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def test_import_throughput(tmp_path):
@@ -53,19 +66,14 @@ def test_import_throughput(tmp_path):
     seconds, summary = _time_import(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
     rows.append(("SQLite", seconds, summary))
     if _postgres_available():
-        import psycopg
-
-        name = f"bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            seconds, summary = _time_import(f"postgres://postgres@127.0.0.1:5432/{name}")
-            rows.append(("PostgreSQL", seconds, summary))
-        finally:
-            with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        # The reference: one transaction an item, as imports ran before they were batched.
+        for label, extra in (("PostgreSQL, 1 item a commit", {"IMPORT_BATCH_SIZE": "1"}), ("PostgreSQL", {})):
+            seconds, summary = _time_import_postgres(**extra)
+            rows.append((label, seconds, summary))
     print(f"\nStill Alive import ({sessions} session files; includes process start-up and file reading)")
-    print(f"{'backend':<12}{'seconds':>10}{'sessions/s':>12}  result")
+    print(f"{'backend':<30}{'seconds':>10}{'sessions/s':>12}  result")
     for backend, secs, summary in rows:
-        print(f"{backend:<12}{secs:>10.2f}{sessions / secs:>12.1f}  {summary}")
+        print(f"{backend:<30}{secs:>10.2f}{sessions / secs:>12.1f}  {summary}")
+    if len(rows) == 3:
+        print(f"batched vs one commit an item, PostgreSQL: {rows[1][1] / rows[2][1]:.1f}x")
     assert all(f"{sessions} accepted" in summary for _, _, summary in rows)

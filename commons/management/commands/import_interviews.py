@@ -4,6 +4,7 @@ import json
 import sys
 import time
 from collections import Counter
+from itertools import chain
 from pathlib import Path
 
 from django.conf import settings
@@ -69,16 +70,20 @@ class Command(BaseCommand):
         counts: Counter[str] = Counter()
         started = time.perf_counter()
         verbose = options["verbosity"] >= 1
-        for path, label in iter_files(paths):
-            outcomes = self._outcomes(path, label)
-            for row in services.import_items(outcomes=outcomes, contributor=user, defaults=defaults):
-                rows.append(row)
-                counts[row["status"]] += 1
-                if row["status"] == "rejected" and verbose:
-                    self.stderr.write(f"rejected {row['location']}: {row['message']}")
-                if verbose and sys.stdout.isatty():
-                    self.stdout.write(f"\r{len(rows)} items: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
-                                      ending="")
+        files = list(iter_files(paths))  # a missing path stops the command before anything is stored
+
+        def progress(row: dict) -> None:
+            rows.append(row)
+            counts[row["status"]] += 1
+            if row["status"] == "rejected" and verbose:
+                self.stderr.write(f"rejected {row['location']}: {row['message']}")
+            if verbose and sys.stdout.isatty():
+                self.stdout.write(f"\r{len(rows)} items: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
+                                  ending="")
+
+        # One stream over every file, so items from many small files share a transaction batch.
+        outcomes = chain.from_iterable(self._outcomes(path, label) for path, label in files)
+        services.import_items(outcomes=outcomes, contributor=user, defaults=defaults, progress=progress)
         elapsed = time.perf_counter() - started
         if verbose and sys.stdout.isatty():
             self.stdout.write("")
