@@ -142,6 +142,13 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. “upload script”.")
 
 
+class PublicNameForm(forms.Form):
+    display_name = forms.CharField(max_length=120, required=False,
+                                   help_text="Shown on your interviews, reviews, comments and in dataset releases. "
+                                             "Leave empty to appear under your pseudonym.")
+    use_pseudonym = forms.BooleanField(required=False, label="Show me under my pseudonym instead")
+
+
 class FormRenderer(DjangoTemplates):
     """Wraps each field group in a div so labels, inputs and errors stay together in grids."""
 

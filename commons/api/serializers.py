@@ -3,9 +3,22 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from commons.names import public_name
 from commons.rules import may_see_source_scores
 from commons.models import ImportJob, Interview, Interviewer, Licence, Study, TargetModel, Turn
 from commons.transcripts import FORMATS
+
+
+@extend_schema_field(serializers.CharField(allow_blank=True, help_text="Display name or stable pseudonym; never an e-mail."))
+class PublicNameField(serializers.Field):
+    """A person as the public sees them (commons.names.public_name): `PublicNameField(source="contributor")`."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, user: object) -> str:
+        return public_name(user)
 
 
 class TargetModelSerializer(serializers.ModelSerializer):
@@ -75,11 +88,12 @@ class InterviewSerializer(serializers.ModelSerializer):
     target_model = BriefModelSerializer()
     interviewer = BriefInterviewerSerializer(allow_null=True)
     study = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)  # no study: null
+    contributor = PublicNameField()
     url = serializers.SerializerMethodField()
 
     class Meta:
         model = Interview
-        fields = ["id", "url", "title", "target_model", "interviewer", "study", "conditions", "topics", "conducted_on",
+        fields = ["id", "url", "title", "target_model", "interviewer", "study", "contributor", "conditions", "topics", "conducted_on",
                   "licence", "status", "visibility", "source_format", "source_id", "content_hash", "created_at",
                   "submitted_at", "withdrawn_at", "withdrawal_reason"]
 
