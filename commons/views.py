@@ -43,9 +43,9 @@ def interview_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "query": query.urlencode(),
-        "models": TargetModel.objects.all(),
-        "interviewers": Interviewer.objects.all(),
-        "studies": Study.objects.all(),
+        "models": selectors.visible_models(request.user),
+        "interviewers": selectors.visible_interviewers(request.user),
+        "studies": selectors.visible_studies(request.user),
         "filters": request.GET,
         "error": error,
     }
@@ -88,9 +88,9 @@ def interview_submit(request: HttpRequest) -> HttpResponse:
     """Step 1 parses and previews (nothing saved); step 2 saves as draft or submits."""
     preview = None
     if request.method != "POST":
-        form = InterviewSubmitForm()
+        form = InterviewSubmitForm(user=request.user)
         return render(request, "interviews/submit.html", {"form": form, "formats": FORMATS})
-    form = InterviewSubmitForm(request.POST, request.FILES)
+    form = InterviewSubmitForm(request.POST, request.FILES, user=request.user)
     action = request.POST.get("action", "preview")
     if form.is_valid():
         raw = form.get_transcript_bytes()
@@ -133,7 +133,7 @@ def _carry_upload(request: HttpRequest, raw: bytes, filename: str) -> InterviewS
     except UnicodeDecodeError:
         data["transcript_b64"] = base64.b64encode(raw).decode("ascii")
     data["transcript_filename"] = filename
-    form = InterviewSubmitForm(data)
+    form = InterviewSubmitForm(data, user=request.user)
     form.is_valid()
     return form
 
@@ -198,7 +198,7 @@ def interview_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def import_new(request: HttpRequest) -> HttpResponse:
-    form = BulkImportForm(request.POST or None, request.FILES or None)
+    form = BulkImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         defaults = services.ImportDefaults(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from commons import selectors
 from commons.names import public_name
 from commons.rules import may_see_source_scores
 from commons.models import ImportJob, Interview, Interviewer, Licence, Study, TargetModel, Turn
@@ -119,7 +120,20 @@ class InterviewDetailSerializer(InterviewSerializer):
         return interview.source_scores if may_see_source_scores(getattr(request, "user", None), interview) else {}
 
 
-class InterviewCreateSerializer(serializers.Serializer):
+class ScopedChoicesSerializer(serializers.Serializer):
+    """Accepts only the target models, interviewers and studies the requesting user may see (commons.selectors):
+    an id or slug of anything else is "does not exist", as for a wrong one."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        user = getattr(self.context.get("request"), "user", None)
+        scoped = {"target_model": selectors.visible_models, "interviewer": selectors.visible_interviewers,
+                  "study": selectors.visible_studies}
+        for name, visible in scoped.items():
+            self.fields[name].queryset = visible(user)
+
+
+class InterviewCreateSerializer(ScopedChoicesSerializer):
     """Submit one transcript: as text in `transcript`, or as a file upload in `file` (multipart)."""
 
     transcript = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
@@ -160,7 +174,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
                   "rejected", "skipped", "report", "error", "created_at", "started_at", "finished_at"]
 
 
-class ImportCreateSerializer(serializers.Serializer):
+class ImportCreateSerializer(ScopedChoicesSerializer):
     file = serializers.FileField()
     licence = serializers.ChoiceField(choices=Licence.choices, default=Licence.CC_BY_4)
     visibility = serializers.ChoiceField(choices=Interview.Visibility.choices, default=Interview.Visibility.PUBLIC)
