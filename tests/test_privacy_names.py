@@ -136,7 +136,9 @@ def walk(client: Client, world) -> dict[str, str]:
     texts = crawl_pages(client, START_PAGES + detail_pages(world))
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     for path in api_get_paths(schema, api_values(world)):
-        texts[path] = response_text(client.get(path))
+        response = client.get(path)
+        assert response.status_code < 500, f"{path} answered {response.status_code}"
+        texts[path] = response_text(response)
     return texts
 
 
