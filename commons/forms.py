@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.forms.renderers import DjangoTemplates
 
+from commons import selectors
 from commons.models import Interview, Interviewer, Licence, Study, TargetModel
 from commons.transcripts import FORMATS
 
@@ -20,7 +21,19 @@ def format_choices() -> list[tuple[str, str]]:
     return [("", "Detect automatically")] + [(name, name.replace("_", " ")) for name in FORMATS]
 
 
-class InterviewSubmitForm(forms.Form):
+class ScopedChoicesForm(forms.Form):
+    """Offers only the target models, interviewers and studies the user may see (commons.selectors): their
+    own plus those public interviews use. Pass `user=request.user`."""
+
+    def __init__(self, *args: object, user: object = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        scoped = {"target_model": selectors.visible_models, "interviewer": selectors.visible_interviewers,
+                  "study": selectors.visible_studies}
+        for name, visible in scoped.items():
+            self.fields[name].queryset = visible(user)
+
+
+class InterviewSubmitForm(ScopedChoicesForm):
     """One interview: its transcript plus the metadata that makes it comparable."""
 
     transcript_text = forms.CharField(label="Paste the transcript", required=False, strip=False,
@@ -117,7 +130,7 @@ class WithdrawForm(forms.Form):
                              help_text="Shown to curators and kept in the audit trail.")
 
 
-class BulkImportForm(forms.Form):
+class BulkImportForm(ScopedChoicesForm):
     file = forms.FileField(help_text="JSONL, JSON, a .zip archive of transcripts, or an Inspect .eval/.json log.")
     licence = forms.ChoiceField(choices=Licence.choices, initial=Licence.CC_BY_4)
     visibility = forms.ChoiceField(choices=Interview.Visibility.choices, initial=Interview.Visibility.PUBLIC)
@@ -140,6 +153,13 @@ class BulkImportForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. “upload script”.")
+
+
+class PublicNameForm(forms.Form):
+    display_name = forms.CharField(max_length=120, required=False,
+                                   help_text="Shown on your interviews, reviews, comments and in dataset releases. "
+                                             "Leave empty to appear under your pseudonym.")
+    use_pseudonym = forms.BooleanField(required=False, label="Show me under my pseudonym instead")
 
 
 class FormRenderer(DjangoTemplates):

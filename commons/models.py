@@ -7,18 +7,24 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.urls import reverse
 
+from commons.names import public_name
+
 
 class User(AbstractUser):
     """A person. Every verified user may contribute; review and curation are granted roles."""
 
     email = models.EmailField("e-mail address", unique=True)
-    display_name = models.CharField(max_length=120, blank=True)
+    display_name = models.CharField(max_length=120, blank=True,
+                                    help_text="How you appear on public pages, reviews and releases.")
+    use_pseudonym = models.BooleanField(default=False,
+                                        help_text="Appear under a stable pseudonym instead of the display name.")
     affiliation = models.CharField(max_length=200, blank=True)
     is_reviewer = models.BooleanField(default=False)
     is_curator = models.BooleanField(default=False)
 
     def __str__(self) -> str:
-        return self.display_name or self.email or self.username
+        # never the e-mail (nor the username allauth derives from it): str(user) may land on any page
+        return public_name(self)
 
     @property
     def is_researcher(self) -> bool:

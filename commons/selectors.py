@@ -13,7 +13,7 @@ from django.db.models.functions import Cast
 from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 
-from commons.models import ApiToken, ImportJob, Interview, User
+from commons.models import ApiToken, ImportJob, Interview, Interviewer, Study, TargetModel, User
 from commons.params import parse_id, require_id
 
 Status = Interview.Status
@@ -53,6 +53,41 @@ def listed_interviews(user: User | AnonymousUser | None) -> QuerySet[Interview]:
     if not _is_user(user):
         return qs.filter(visibility=Visibility.PUBLIC)
     return qs.exclude(Q(visibility=Visibility.UNLISTED) & ~Q(contributor=user))
+
+
+# Rows nobody created (created_by empty) were put there by the operators — the admin, fixtures, demo data —
+# as a catalogue to choose from; uploads always record who named a model or an interviewer.
+OPERATOR_SEEDED = Q(created_by__isnull=True)
+
+
+def _named_by_listed(user: User | AnonymousUser | None, qs: QuerySet, interview_field: str,
+                     published: Q = OPERATOR_SEEDED) -> QuerySet:
+    """Rows of `qs` (target models, interviewers or studies) this user may see in lists, filters, choices and
+    the API: those an interview listed for them uses, those they created, the `published` ones, and, for
+    curators, all. So a name first given by a private or draft upload stays unknown to everyone else until
+    a public interview uses it."""
+    if _is_user(user) and user.is_curator:
+        return qs
+    used = listed_interviews(user).order_by().exclude(**{f"{interview_field}__isnull": True})
+    scope = Q(pk__in=used.values(interview_field)) | published
+    if _is_user(user):
+        scope |= Q(created_by=user)
+    return qs.filter(scope)
+
+
+def visible_models(user: User | AnonymousUser | None) -> QuerySet[TargetModel]:
+    return _named_by_listed(user, TargetModel.objects.all(), "target_model")
+
+
+def visible_interviewers(user: User | AnonymousUser | None) -> QuerySet[Interviewer]:
+    return _named_by_listed(user, Interviewer.objects.all(), "interviewer")
+
+
+def visible_studies(user: User | AnonymousUser | None) -> QuerySet[Study]:
+    """Studies have no visibility field. No upload creates one: a curator's study is a call for contributions
+    and public at once; anyone else's (upcoming work) shows once a listed interview belongs to it."""
+    return _named_by_listed(user, Study.objects.all(), "study",
+                            published=OPERATOR_SEEDED | Q(created_by__is_curator=True))
 
 
 def get_viewable_interview(user: User | AnonymousUser | None, pk: int) -> Interview:

@@ -22,6 +22,7 @@ urlpatterns = [
     path("imports/new/", views.import_new, name="import_new"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("account/", views.account, name="account"),
+    path("account/name/", views.account_name, name="account_name"),
     path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("curation/users/", views.curation_users, name="curation_users"),
     path("accounts/", include("allauth.urls")),

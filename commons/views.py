@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from commons import selectors, services
-from commons.forms import ApiTokenForm, BulkImportForm, InterviewSubmitForm, WithdrawForm
+from commons.forms import ApiTokenForm, BulkImportForm, InterviewSubmitForm, PublicNameForm, WithdrawForm
 from commons.models import ApiToken, Interview, Interviewer, Study, TargetModel, User
 from commons.params import MAX_ID, BadParameter, parse_id
 from commons.transcripts import FORMATS, ParsedInterview
@@ -43,9 +43,9 @@ def interview_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "query": query.urlencode(),
-        "models": TargetModel.objects.all(),
-        "interviewers": Interviewer.objects.all(),
-        "studies": Study.objects.all(),
+        "models": selectors.visible_models(request.user),
+        "interviewers": selectors.visible_interviewers(request.user),
+        "studies": selectors.visible_studies(request.user),
         "filters": request.GET,
         "error": error,
     }
@@ -88,9 +88,9 @@ def interview_submit(request: HttpRequest) -> HttpResponse:
     """Step 1 parses and previews (nothing saved); step 2 saves as draft or submits."""
     preview = None
     if request.method != "POST":
-        form = InterviewSubmitForm()
+        form = InterviewSubmitForm(user=request.user)
         return render(request, "interviews/submit.html", {"form": form, "formats": FORMATS})
-    form = InterviewSubmitForm(request.POST, request.FILES)
+    form = InterviewSubmitForm(request.POST, request.FILES, user=request.user)
     action = request.POST.get("action", "preview")
     if form.is_valid():
         raw = form.get_transcript_bytes()
@@ -133,7 +133,7 @@ def _carry_upload(request: HttpRequest, raw: bytes, filename: str) -> InterviewS
     except UnicodeDecodeError:
         data["transcript_b64"] = base64.b64encode(raw).decode("ascii")
     data["transcript_filename"] = filename
-    form = InterviewSubmitForm(data)
+    form = InterviewSubmitForm(data, user=request.user)
     form.is_valid()
     return form
 
@@ -198,7 +198,7 @@ def interview_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def import_new(request: HttpRequest) -> HttpResponse:
-    form = BulkImportForm(request.POST or None, request.FILES or None)
+    form = BulkImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         defaults = services.ImportDefaults(
@@ -233,7 +233,29 @@ def account(request: HttpRequest) -> HttpResponse:
         _, new_key = services.create_api_token(user=request.user, name=form.cleaned_data["name"])
         form = ApiTokenForm()
     tokens = selectors.active_tokens(request.user)
-    return render(request, "account/profile.html", {"form": form, "tokens": tokens, "new_key": new_key})
+    return render(request, "account/profile.html", {"form": form, "tokens": tokens, "new_key": new_key,
+                                                    "name_form": _public_name_form(request.user)})
+
+
+def _public_name_form(user: User, data: object = None) -> PublicNameForm:
+    return PublicNameForm(data, initial={"display_name": user.display_name, "use_pseudonym": user.use_pseudonym})
+
+
+@login_required
+@require_POST
+def account_name(request: HttpRequest) -> HttpResponse:
+    """Set how the user appears in public: a display name, or their pseudonym (commons.names)."""
+    name_form = _public_name_form(request.user, request.POST)
+    if name_form.is_valid():
+        try:
+            services.set_public_name(user=request.user, **name_form.cleaned_data)
+        except services.ServiceError as err:
+            name_form.add_error(err.field if err.field in name_form.fields else None, err.message)
+        else:
+            messages.success(request, f"Saved. You now appear as “{request.user}”.")
+            return redirect("account")
+    return render(request, "account/profile.html", {"form": ApiTokenForm(), "name_form": name_form, "new_key": None,
+                                                    "tokens": selectors.active_tokens(request.user)}, status=400)
 
 
 @login_required

@@ -75,8 +75,8 @@ class ReviewerApplicationAdmin(ReadOnlyAdmin):
 
 @admin.register(ReviewerProfile)
 class ReviewerProfileAdmin(ReadOnlyAdmin):
-    list_display = ["user", "pseudonym", "affiliation", "use_pseudonym"]
-    search_fields = ["user__email", "pseudonym"]
+    list_display = ["user", "affiliation"]
+    search_fields = ["user__email", "user__display_name"]
 
 
 @admin.register(Judge)

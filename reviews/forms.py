@@ -36,7 +36,7 @@ class ApplicationForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    use_pseudonym = forms.BooleanField(required=False, label="Show my pseudonym instead of my name on public reviews")
+    use_pseudonym = forms.BooleanField(required=False, label="Show my pseudonym instead of my name on everything public")
     affiliation = forms.CharField(max_length=200, required=False)
     conflicts = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=20000,
                                 help_text="One per line: an e-mail address or an organisation's name.")

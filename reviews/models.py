@@ -183,11 +183,10 @@ class ReviewerProfile(models.Model):
     conflicts = models.JSONField(default=list, blank=True,
                                  help_text="Declared conflicts: e-mail addresses of people or names of organisations.")
     expertise = models.TextField(blank=True)
-    pseudonym = models.CharField(max_length=80, unique=True)
-    use_pseudonym = models.BooleanField(default=False, help_text="Appear under the pseudonym on public reviews.")
+    # how a reviewer appears is the person's own choice on their account (User.use_pseudonym, commons.names)
 
     def __str__(self) -> str:
-        return self.pseudonym
+        return f"Reviewer profile of {self.user}"
 
 
 class ReviewerApplication(models.Model):

@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from commons import names
 from commons.models import Interview, Turn, User
 from commons.selectors import viewable_interviews
 from reviews import conf
@@ -339,7 +340,4 @@ def public_name(review: Review) -> str:
     """How a review's author is shown: the judge, or the person (or their stable pseudonym)."""
     if review.is_judge:
         return f"{review.judge.name} (model judge, prompt {review.prompt_version or '?'}, replicate {review.replicate})"
-    profile = getattr(review.reviewer, "reviewer_profile", None)
-    if profile is not None and profile.use_pseudonym:
-        return profile.pseudonym
-    return str(review.reviewer)
+    return names.public_name(review.reviewer)

@@ -3,9 +3,23 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from commons import selectors
+from commons.names import public_name
 from commons.rules import may_see_source_scores
 from commons.models import ImportJob, Interview, Interviewer, Licence, Study, TargetModel, Turn
 from commons.transcripts import FORMATS
+
+
+@extend_schema_field(serializers.CharField(allow_blank=True, help_text="Display name or stable pseudonym; never an e-mail."))
+class PublicNameField(serializers.Field):
+    """A person as the public sees them (commons.names.public_name): `PublicNameField(source="contributor")`."""
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, user: object) -> str:
+        return public_name(user)
 
 
 class TargetModelSerializer(serializers.ModelSerializer):
@@ -75,11 +89,12 @@ class InterviewSerializer(serializers.ModelSerializer):
     target_model = BriefModelSerializer()
     interviewer = BriefInterviewerSerializer(allow_null=True)
     study = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)  # no study: null
+    contributor = PublicNameField()
     url = serializers.SerializerMethodField()
 
     class Meta:
         model = Interview
-        fields = ["id", "url", "title", "target_model", "interviewer", "study", "conditions", "topics", "conducted_on",
+        fields = ["id", "url", "title", "target_model", "interviewer", "study", "contributor", "conditions", "topics", "conducted_on",
                   "licence", "status", "visibility", "source_format", "source_id", "content_hash", "created_at",
                   "submitted_at", "withdrawn_at", "withdrawal_reason"]
 
@@ -105,7 +120,20 @@ class InterviewDetailSerializer(InterviewSerializer):
         return interview.source_scores if may_see_source_scores(getattr(request, "user", None), interview) else {}
 
 
-class InterviewCreateSerializer(serializers.Serializer):
+class ScopedChoicesSerializer(serializers.Serializer):
+    """Accepts only the target models, interviewers and studies the requesting user may see (commons.selectors):
+    an id or slug of anything else is "does not exist", as for a wrong one."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        user = getattr(self.context.get("request"), "user", None)
+        scoped = {"target_model": selectors.visible_models, "interviewer": selectors.visible_interviewers,
+                  "study": selectors.visible_studies}
+        for name, visible in scoped.items():
+            self.fields[name].queryset = visible(user)
+
+
+class InterviewCreateSerializer(ScopedChoicesSerializer):
     """Submit one transcript: as text in `transcript`, or as a file upload in `file` (multipart)."""
 
     transcript = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True)
@@ -146,7 +174,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
                   "rejected", "skipped", "report", "error", "created_at", "started_at", "finished_at"]
 
 
-class ImportCreateSerializer(serializers.Serializer):
+class ImportCreateSerializer(ScopedChoicesSerializer):
     file = serializers.FileField()
     licence = serializers.ChoiceField(choices=Licence.choices, default=Licence.CC_BY_4)
     visibility = serializers.ChoiceField(choices=Interview.Visibility.choices, default=Interview.Visibility.PUBLIC)

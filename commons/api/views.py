@@ -46,7 +46,7 @@ class TargetModelViewSet(CreateListRetrieveViewSet):
     serializer_class = TargetModelSerializer
 
     def get_queryset(self) -> QuerySet[TargetModel]:
-        qs = TargetModel.objects.all()
+        qs = selectors.visible_models(self.request.user)
         params = self.request.query_params
         if params.get("provider"):
             qs = qs.filter(provider__iexact=params["provider"])
@@ -68,7 +68,7 @@ class InterviewerViewSet(CreateListRetrieveViewSet):
     serializer_class = InterviewerSerializer
 
     def get_queryset(self) -> QuerySet[Interviewer]:
-        qs = Interviewer.objects.all()
+        qs = selectors.visible_interviewers(self.request.user)
         if self.request.query_params.get("kind"):
             qs = qs.filter(kind=self.request.query_params["kind"])
         if self.request.query_params.get("q"):
@@ -80,9 +80,14 @@ class InterviewerViewSet(CreateListRetrieveViewSet):
 
 
 class StudyViewSet(CreateListRetrieveViewSet):
+    """Studies you may see: those with an interview listed for you, and your own."""
+
     serializer_class = StudySerializer
-    queryset = Study.objects.all()
+    queryset = Study.objects.none()  # names the model for the OpenAPI schema; get_queryset scopes
     lookup_field = "slug"
+
+    def get_queryset(self) -> QuerySet[Study]:
+        return selectors.visible_studies(self.request.user)
 
     def perform_create(self, serializer: StudySerializer) -> None:
         serializer.save(created_by=self.request.user)
@@ -109,7 +114,7 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(request=InterviewCreateSerializer, responses={201: InterviewDetailSerializer})
     def create(self, request: Request) -> Response:
-        form = InterviewCreateSerializer(data=request.data)
+        form = InterviewCreateSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         data = form.validated_data
         if data.get("file"):
@@ -156,7 +161,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     @extend_schema(request=ImportCreateSerializer, responses={202: ImportJobSerializer})
     def create(self, request: Request) -> Response:
-        form = ImportCreateSerializer(data=request.data)
+        form = ImportCreateSerializer(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         data = form.validated_data
         upload = data["file"]

@@ -10,6 +10,7 @@ from commons.services.accounts import (
     create_api_token,
     hash_token,
     revoke_api_token,
+    set_public_name,
     set_role,
     touch_token,
 )
@@ -43,7 +44,7 @@ __all__ = [
     "ROLES", "TOKEN_PREFIX", "DuplicateInterview", "ImportDefaults", "MissingTargetModel", "NewInterviewer",
     "NewTargetModel", "ServiceError", "check_transcript", "content_hash", "create_api_token", "create_interview",
     "create_target_model", "fail_import", "get_or_create_interviewer", "get_or_create_target_model", "hash_token",
-    "import_items", "import_limits", "import_one", "record_audit", "revoke_api_token", "run_import", "set_role",
+    "import_items", "import_limits", "import_one", "record_audit", "revoke_api_token", "run_import", "set_public_name", "set_role",
     "start_import", "submit_interview", "submit_transcript", "touch_token", "transcript_limits", "turn_plain_text",
     "validate_conditions", "withdraw_interview",
 ]

@@ -40,6 +40,26 @@ def revoke_api_token(*, token: ApiToken, actor: User) -> ApiToken:
     return token
 
 
+DISPLAY_NAME_MAX = 120
+
+
+@transaction.atomic
+def set_public_name(*, user: User, display_name: str, use_pseudonym: bool) -> User:
+    """How the user appears in public (commons.names): a display name, or their stable pseudonym."""
+    display_name = " ".join((display_name or "").split())
+    if len(display_name) > DISPLAY_NAME_MAX:
+        raise ServiceError(f"At most {DISPLAY_NAME_MAX} characters.", "display_name")
+    if "@" in display_name:
+        raise ServiceError("A display name cannot contain “@”: it is shown to everyone, e-mail addresses are not.",
+                           "display_name")
+    before = {"display_name": user.display_name, "use_pseudonym": user.use_pseudonym}
+    user.display_name, user.use_pseudonym = display_name, bool(use_pseudonym)
+    user.save(update_fields=["display_name", "use_pseudonym"])
+    record_audit(actor=user, verb="account.public_name", target=user,
+                 data={"before": before, "after": {"display_name": display_name, "use_pseudonym": user.use_pseudonym}})
+    return user
+
+
 ROLES = ("reviewer", "curator")
 
 

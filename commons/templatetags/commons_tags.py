@@ -4,6 +4,8 @@ import json
 
 from django import template
 
+from commons.names import pseudonym, public_name
+
 register = template.Library()
 
 
@@ -32,3 +34,15 @@ def clip_text(value: object) -> str:
 def clipped_chars(value: object) -> int:
     """How many characters `clip_text` leaves out (0 when it shows everything)."""
     return max(0, len(str(value)) - TURN_PREVIEW_CHARS)
+
+
+@register.filter(name="public_name")
+def public_name_filter(user: object) -> str:
+    """`{{ interview.contributor|public_name }}`: the person as the public sees them (commons.names)."""
+    return public_name(user)
+
+
+@register.filter(name="pseudonym")
+def pseudonym_filter(user: object) -> str:
+    """The user's stable pseudonym, whether or not they use it (for their own account page)."""
+    return pseudonym(user.pk) if getattr(user, "pk", None) else ""

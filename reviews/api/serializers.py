@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from commons.api.serializers import PublicNameField
 from commons.models import User
 from reviews import selectors
 from reviews.models import (
@@ -46,7 +47,7 @@ class MetricSerializer(serializers.ModelSerializer):
 
 
 class MetricCommentSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author.__str__", read_only=True)
+    author = PublicNameField()
     version = serializers.IntegerField(source="version.number", read_only=True)
 
     class Meta:

@@ -128,14 +128,15 @@ def _known(study: int | None, interviewers: list[int], judge: int | None, error:
            ) -> tuple[int | None, list[int], int | None]:
     """Ids that name nothing are an error, not an empty view that looks like a finding. (Reviewer ids
     are not checked: saying which ids are reviewers would list people.)"""
-    from commons.models import Interviewer, Study
+    from commons.selectors import visible_interviewers, visible_studies
     from reviews.models import Judge
 
-    if study is not None and not Study.objects.filter(pk=study).exists():
+    # the explorer shows public data only: an id only a private upload uses is as unknown as a wrong one
+    if study is not None and not visible_studies(None).filter(pk=study).exists():
         error("study", f"There is no study {study}.")
         study = None
     if interviewers:
-        found = set(Interviewer.objects.filter(pk__in=interviewers).values_list("pk", flat=True))
+        found = set(visible_interviewers(None).filter(pk__in=interviewers).values_list("pk", flat=True))
         for missing in sorted(set(interviewers) - found):
             error("interviewer", f"There is no interviewer {missing}.")
         interviewers = [i for i in interviewers if i in found]

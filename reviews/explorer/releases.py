@@ -35,6 +35,7 @@ from commons.broker import enqueue_on_commit
 from reviews.explorer import agreement, conf, sources
 from reviews.explorer.models import DatasetRelease, InterviewConsensus, ReleaseFile
 from commons.models import Interview, Licence, Turn, User
+from commons.names import names_by_id
 from reviews.models import Review, Score
 
 FORMATS = ("csv", "jsonl", "parquet")
@@ -88,14 +89,7 @@ def _counted_reviews():  # noqa: ANN202
 
 
 def _reviewer_names(ids: Iterable[int]) -> dict[int, str]:
-    names = {}
-    for user in User.objects.filter(pk__in=set(ids)).select_related("reviewer_profile"):
-        profile = getattr(user, "reviewer_profile", None)
-        if user.display_name and not (profile and profile.use_pseudonym):
-            names[user.pk] = user.display_name
-        else:
-            names[user.pk] = profile.pseudonym if profile else f"Reviewer {user.pk}"
-    return names
+    return names_by_id(User.objects.filter(pk__in=set(ids)).only("pk", "display_name", "use_pseudonym"))
 
 
 def _interview_rows() -> Iterator[dict[str, Any]]:

@@ -19,6 +19,7 @@ from django.db.models import Max, Min
 from django.http import Http404
 
 from commons.models import Interview, Interviewer, Study, TargetModel, User
+from commons.names import public_name
 from reviews.explorer import aggregation, conf, materialize, presentation, rater_values, sources
 from reviews.explorer import agreement as agreement_store
 from reviews.explorer.filters import Filters
@@ -249,13 +250,6 @@ def drilldown(filters: Filters, *, metric_version_id: int, cell: Cell, missing: 
 # ---------------------------------------------------------------------------------------------- filter choices
 
 
-def _reviewer_name(user: User) -> str:
-    profile = getattr(user, "reviewer_profile", None)
-    if user.display_name and not (profile and profile.use_pseudonym):
-        return user.display_name
-    return profile.pseudonym if profile else f"Reviewer {user.pk}"
-
-
 def filter_options() -> dict[str, Any]:
     """What the filter form offers: only values that occur among public interviews (cached)."""
     key = "explorer:options:" + materialize.public_fingerprint()
@@ -282,8 +276,8 @@ def filter_options() -> dict[str, Any]:
     reviewer_ids = (Review.objects.filter(kind=Review.Kind.HUMAN, status=Review.Status.SUBMITTED,
                                           interview__in=public.filter(status=Interview.Status.REVIEWED).values("pk"))
                     .values_list("reviewer_id", flat=True).distinct())
-    reviewers = sorted(({"id": u.pk, "name": _reviewer_name(u)}
-                        for u in User.objects.filter(pk__in=reviewer_ids).select_related("reviewer_profile")),
+    reviewers = sorted(({"id": u.pk, "name": public_name(u)}
+                        for u in User.objects.filter(pk__in=reviewer_ids)),
                        key=lambda r: r["name"].lower())
     dates = public.aggregate(first=Min("conducted_on"), last=Max("conducted_on"))
     options = {

@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from commons.models import Interview, Interviewer, Study, TargetModel, User
+from commons.names import public_name
 from commons.selectors import listed_interviews
 from reviews.models import Judge, MetricVersion, Review, Score
 from reviews.reliability import conf
@@ -110,7 +111,7 @@ def labels_for(rows: list[RatingRow], units: dict[int, UnitInfo]) -> Labels:
                       for pk, name, stance in Interviewer.objects.filter(pk__in=interviewers)
                       .values_list("pk", "name", "stance")},
         judges=dict(Judge.objects.filter(pk__in=judges).values_list("pk", "name")),
-        reviewers={u.pk: str(u) for u in User.objects.filter(pk__in=reviewers)},
+        reviewers={u.pk: public_name(u) for u in User.objects.filter(pk__in=reviewers)},
     )
 
 

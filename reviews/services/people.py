@@ -1,23 +1,17 @@
-"""Becoming a reviewer: applications, curator decisions, reviewer profiles and pseudonyms."""
+"""Becoming a reviewer: applications, curator decisions and reviewer profiles (affiliation, conflicts)."""
 
 from __future__ import annotations
 
 import re
-import secrets
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from commons.models import User
-from commons.services import ServiceError, record_audit, set_role
+from commons.services import ServiceError, record_audit, set_public_name, set_role
 from reviews.models import ReviewerApplication, ReviewerProfile
 from reviews.services.common import NotAllowed, is_verified, require_curator
 
-_ADJECTIVES = ["Amber", "Azure", "Birch", "Cedar", "Copper", "Coral", "Dawn", "Ember", "Fern", "Flint", "Frost",
-               "Harbor", "Hazel", "Indigo", "Juniper", "Linen", "Maple", "Meadow", "Moss", "Ochre", "Pebble",
-               "Quartz", "Rowan", "Saffron", "Slate", "Sorrel", "Tide", "Willow"]
-_NOUNS = ["Heron", "Wren", "Otter", "Lynx", "Finch", "Badger", "Marten", "Plover", "Ibis", "Kestrel", "Stoat",
-          "Swift", "Tern", "Vole", "Crane", "Egret", "Hare", "Lark", "Newt", "Owl", "Raven", "Sparrow", "Teal"]
 _SPLIT = re.compile(r"[\n;]+")
 
 
@@ -33,24 +27,15 @@ def parse_conflicts(text: str) -> list[str]:
     return seen
 
 
-def _new_pseudonym() -> str:
-    for _ in range(50):
-        candidate = f"{secrets.choice(_ADJECTIVES)} {secrets.choice(_NOUNS)} {secrets.randbelow(900) + 100}"
-        if not ReviewerProfile.objects.filter(pseudonym=candidate).exists():
-            return candidate
-    return f"Reviewer {secrets.token_hex(4)}"
-
-
 def ensure_profile(user: User) -> ReviewerProfile:
-    """The reviewer's profile, created on first need with a stable pseudonym."""
+    """The reviewer's profile, created on first need."""
     profile = ReviewerProfile.objects.filter(user=user).first()
     if profile is not None:
         return profile
     for _ in range(5):
         try:
             with transaction.atomic():
-                return ReviewerProfile.objects.create(user=user, pseudonym=_new_pseudonym(),
-                                                      affiliation=user.affiliation[:200])
+                return ReviewerProfile.objects.create(user=user, affiliation=user.affiliation[:200])
         except IntegrityError:
             profile = ReviewerProfile.objects.filter(user=user).first()
             if profile is not None:
@@ -119,13 +104,15 @@ def decide_application(*, actor: User, application: ReviewerApplication, approve
 
 
 @transaction.atomic
-def update_reviewer_profile(*, user: User, use_pseudonym: bool, conflicts: str | None = None,
+def update_reviewer_profile(*, user: User, use_pseudonym: bool | None = None, conflicts: str | None = None,
                             affiliation: str | None = None) -> ReviewerProfile:
-    """Reviewers may add conflicts and change how they appear; narrowing declared conflicts is logged."""
+    """Reviewers may add conflicts and change how they appear (the account-wide pseudonym preference,
+    commons.names); narrowing declared conflicts is logged."""
+    if use_pseudonym is not None and bool(use_pseudonym) != user.use_pseudonym:
+        set_public_name(user=user, display_name=user.display_name, use_pseudonym=bool(use_pseudonym))
     profile = ensure_profile(user)
     profile = ReviewerProfile.objects.select_for_update().get(pk=profile.pk)
-    before = {"conflicts": list(profile.conflicts), "affiliation": profile.affiliation, "use_pseudonym": profile.use_pseudonym}
-    profile.use_pseudonym = bool(use_pseudonym)
+    before = {"conflicts": list(profile.conflicts), "affiliation": profile.affiliation}
     if conflicts is not None:
         profile.conflicts = parse_conflicts(conflicts)
     if affiliation is not None:
@@ -133,8 +120,7 @@ def update_reviewer_profile(*, user: User, use_pseudonym: bool, conflicts: str |
         if len(affiliation) > 200:
             raise ServiceError("At most 200 characters.", "affiliation")
         profile.affiliation = affiliation
-    profile.save(update_fields=["use_pseudonym", "conflicts", "affiliation"])
+    profile.save(update_fields=["conflicts", "affiliation"])
     record_audit(actor=user, verb="reviewer.profile", target=profile,
-                 data={"before": before, "after": {"conflicts": profile.conflicts, "affiliation": profile.affiliation,
-                                                   "use_pseudonym": profile.use_pseudonym}})
+                 data={"before": before, "after": {"conflicts": profile.conflicts, "affiliation": profile.affiliation}})
     return profile

@@ -157,7 +157,7 @@ def _reviewers() -> list[tuple[User, float, float]]:
     people = []
     for email, name, affiliation, bias, noise, pseudonym in DEMO_REVIEWERS:
         user, created = User.objects.get_or_create(email=email, defaults={
-            "username": email.split("@")[0], "display_name": name, "is_reviewer": True})
+            "username": email.split("@")[0], "display_name": name, "use_pseudonym": pseudonym, "is_reviewer": True})
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
@@ -165,9 +165,12 @@ def _reviewers() -> list[tuple[User, float, float]]:
         if not user.is_reviewer:
             user.is_reviewer = True
             user.save(update_fields=["is_reviewer"])
+        if user.use_pseudonym != pseudonym:
+            user.use_pseudonym = pseudonym
+            user.save(update_fields=["use_pseudonym"])
         profile = services.ensure_profile(user)
-        profile.affiliation, profile.use_pseudonym = affiliation, pseudonym
-        profile.save(update_fields=["affiliation", "use_pseudonym"])
+        profile.affiliation = affiliation
+        profile.save(update_fields=["affiliation"])
         people.append((user, bias, noise))
     return people
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from commons.http import AuthenticatedHttpRequest
+from commons.selectors import visible_studies
 from commons.models import Study
 from commons.params import parse_id
 from commons.services import ServiceError
@@ -150,7 +151,7 @@ def rubric_detail(request: HttpRequest, slug: str) -> HttpResponse:
     versions = selectors.rubric_versions(rubric)
     newer = {v.pk: v.metric.versions.filter(status=MetricVersion.Status.ADOPTED, number__gt=v.number).first()
              for v in versions}
-    studies = Study.objects.filter(review_config__rubric=rubric)
+    studies = visible_studies(request.user).filter(review_config__rubric=rubric)
     return render(request, "reviews/rubric_detail.html", {
         "rubric": rubric, "versions": [(v, newer[v.pk]) for v in versions], "form": form, "studies": studies},
         status=400 if form is not None and form.errors else 200)

@@ -181,7 +181,7 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.is_reviewer:
         return forbidden(request, "Only reviewers have a reviewer profile.", apply_link=True)
     current = services.ensure_profile(request.user)
-    form = ProfileForm(request.POST or None, initial={"use_pseudonym": current.use_pseudonym,
+    form = ProfileForm(request.POST or None, initial={"use_pseudonym": request.user.use_pseudonym,
                                                       "affiliation": current.affiliation,
                                                       "conflicts": "\n".join(current.conflicts)})
     if request.method == "POST" and form.is_valid():
