@@ -43,7 +43,8 @@ def average_ranks(scores: npt.ArrayLike) -> FloatArray:
     others, own = x[..., None, :], x[..., :, None]
     higher = (others > own).sum(axis=-1)
     tied = (others == own).sum(axis=-1)  # counts itself
-    return (1.0 + higher + (tied - 1) / 2.0).astype(np.float64)
+    ranks: FloatArray = (1.0 + higher + (tied - 1) / 2.0).astype(np.float64)
+    return ranks
 
 
 def _pearson(x: FloatArray, y: FloatArray) -> FloatArray:
