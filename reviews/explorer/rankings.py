@@ -110,7 +110,7 @@ class RankTable:
         """JSON-ready: rows per common model and one entry per pair of columns."""
         k, c = self.means.shape
         rows: list[dict[str, Any]] = []
-        pairs: list[dict[str, Any]] = []
+        pairs = [self._agreement(a, b) for a, b in combinations(range(c), 2)]
         if k:
             boot_balanced = self.replicate_means.mean(axis=-1)
             ranks = average_ranks(self.means.T).T  # ranked within each column
@@ -129,7 +129,6 @@ class RankTable:
                     "ranks": [float(r) for r in ranks[i]],
                     "rank_ci": [_pair(rank_ci[j, i]) for j in range(c)],
                 })
-            pairs = [self._agreement(a, b) for a, b in combinations(range(c), 2)]
         return {"columns": list(self.columns), "models": list(self.models), "excluded": list(self.excluded),
                 "rows": rows, "pairs": pairs, "replicates": int(self.replicate_means.shape[0]),
                 "confidence": self.confidence}
