@@ -189,7 +189,7 @@ def rank(value: Any) -> str:
     """An average rank: whole ranks as integers ("3"), shared ranks with one decimal ("2.5")."""
     if value is None:
         return "—"
-    number = float(value)
+    number = round(float(value), 1)  # a percentile between two ranks, e.g. 10.975, shows as 11
     return f"{number:.0f}" if number == round(number) else f"{number:.1f}"
 
 
