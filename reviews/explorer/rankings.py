@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-import warnings
 from itertools import combinations
 from typing import Any, Final
 
@@ -47,39 +46,56 @@ def average_ranks(scores: npt.ArrayLike) -> FloatArray:
     return ranks
 
 
-def _pearson(x: FloatArray, y: FloatArray) -> FloatArray:
-    xc = x - x.mean(axis=-1, keepdims=True)
-    yc = y - y.mean(axis=-1, keepdims=True)
-    spread = np.sqrt((xc * xc).sum(axis=-1) * (yc * yc).sum(axis=-1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: FloatArray = np.where(spread > 0, (xc * yc).sum(axis=-1) / spread, np.nan)
-    return out
+def agreement_matrices(scores: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Spearman's rho and Kendall's tau-b between every two columns of ``scores`` (..., models, columns).
+
+    Returns two (..., columns, columns) arrays, NaN where a column is all ties. rho is the Pearson
+    correlation of the average ranks; tau-b is (concordant − discordant) / sqrt(untied_a × untied_b),
+    read off the Gram matrix of the pairwise-difference signs (its diagonal counts the untied pairs).
+    """
+    by_column = np.swapaxes(np.asarray(scores, dtype=np.float64), -1, -2)  # (..., columns, models)
+    ranks = average_ranks(by_column)
+    centred = ranks - ranks.mean(axis=-1, keepdims=True)
+    upper = np.triu_indices(by_column.shape[-1], k=1)
+    signs = np.sign(by_column[..., :, None] - by_column[..., None, :])[..., upper[0], upper[1]]
+    out = []
+    for vectors in (centred, signs):
+        gram = vectors @ np.swapaxes(vectors, -1, -2)
+        scale = np.sqrt(np.diagonal(gram, axis1=-2, axis2=-1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append(gram / (scale[..., :, None] * scale[..., None, :]))
+    return out[0], out[1]
 
 
 def spearman_rho(x: npt.ArrayLike, y: npt.ArrayLike) -> FloatArray:
     """Spearman's rho along the last axis (NaN where a side is all ties)."""
-    return _pearson(average_ranks(x), average_ranks(y))
+    return agreement_matrices(np.stack(np.broadcast_arrays(x, y), axis=-1))[0][..., 0, 1]
 
 
 def kendall_tau_b(x: npt.ArrayLike, y: npt.ArrayLike) -> FloatArray:
     """Kendall's tau-b along the last axis (NaN where a side is all ties)."""
-    a, b = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    upper = np.triu_indices(a.shape[-1], k=1)
-    da = np.sign(a[..., :, None] - a[..., None, :])[..., upper[0], upper[1]]
-    db = np.sign(b[..., :, None] - b[..., None, :])[..., upper[0], upper[1]]
-    untied = (da != 0).sum(axis=-1) * (db != 0).sum(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out: FloatArray = np.where(untied > 0, (da * db).sum(axis=-1) / np.sqrt(untied), np.nan)
-    return out
+    return agreement_matrices(np.stack(np.broadcast_arrays(x, y), axis=-1))[1][..., 0, 1]
 
 
 def _interval(replicates: FloatArray, confidence: float) -> FloatArray:
-    """Percentile interval along axis 0, leaving NaN replicates out (NaN where none is defined)."""
+    """Percentile interval along axis 0 (numpy's linear quantile), leaving NaN replicates out.
+
+    Vectorised over the other axes (``np.nanquantile`` loops over them in Python); NaN where no
+    replicate is defined.
+    """
     tail = (1.0 - confidence) / 2.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN slice: its interval is NaN
-        low, high = np.nanquantile(replicates, [tail, 1.0 - tail], axis=0)
-    return np.stack([low, high], axis=-1)
+    ordered = np.sort(replicates, axis=0)  # NaN sorts last
+    defined = np.count_nonzero(~np.isnan(replicates), axis=0)
+    last = np.maximum(defined - 1, 0)
+    bounds = []
+    for share in (tail, 1.0 - tail):
+        position = last * share
+        low = np.floor(position).astype(np.intp)
+        high = np.minimum(low + 1, last)
+        below = np.take_along_axis(ordered, low[None], axis=0)[0]
+        above = np.take_along_axis(ordered, high[None], axis=0)[0]
+        bounds.append(np.where(defined > 0, below + (position - low) * (above - below), np.nan))
+    return np.stack(bounds, axis=-1)
 
 
 def _number(value: Any) -> float | None:
@@ -110,7 +126,7 @@ class RankTable:
         """JSON-ready: rows per common model and one entry per pair of columns."""
         k, c = self.means.shape
         rows: list[dict[str, Any]] = []
-        pairs = [self._agreement(a, b) for a, b in combinations(range(c), 2)]
+        pairs = self._agreement()
         if k:
             boot_balanced = self.replicate_means.mean(axis=-1)
             ranks = average_ranks(self.means.T).T  # ranked within each column
@@ -133,17 +149,21 @@ class RankTable:
                 "rows": rows, "pairs": pairs, "replicates": int(self.replicate_means.shape[0]),
                 "confidence": self.confidence}
 
-    def _agreement(self, a: int, b: int) -> dict[str, Any]:
+    def _agreement(self) -> list[dict[str, Any]]:
+        """Rho and tau-b with intervals for every two columns, all replicates and pairs at once."""
         n = len(self.models)
-        found: dict[str, Any] = {"a": self.columns[a], "b": self.columns[b], "models": n}
-        if n < MIN_MODELS_FOR_AGREEMENT:
-            return {**found, "rho": None, "rho_ci": None, "tau": None, "tau_ci": None}
-        x, y = self.means[:, a], self.means[:, b]
-        bx, by = self.replicate_means[:, :, a], self.replicate_means[:, :, b]
-        rho_ci = _interval(spearman_rho(bx, by)[:, None], self.confidence)[0]
-        tau_ci = _interval(kendall_tau_b(bx, by)[:, None], self.confidence)[0]
-        return {**found, "rho": _number(spearman_rho(x, y)), "rho_ci": _pair(rho_ci),
-                "tau": _number(kendall_tau_b(x, y)), "tau_ci": _pair(tau_ci)}
+        pairs = list(combinations(range(len(self.columns)), 2))
+        found = [{"a": self.columns[a], "b": self.columns[b], "models": n} for a, b in pairs]
+        if n < MIN_MODELS_FOR_AGREEMENT or not pairs:
+            return [{**f, "rho": None, "rho_ci": None, "tau": None, "tau_ci": None} for f in found]
+        first, second = (np.asarray(side) for side in zip(*pairs, strict=True))
+        rho, tau = agreement_matrices(self.means)
+        boot_rho, boot_tau = agreement_matrices(self.replicate_means)
+        rho_ci = _interval(boot_rho[:, first, second], self.confidence)
+        tau_ci = _interval(boot_tau[:, first, second], self.confidence)
+        return [{**f, "rho": _number(rho[a, b]), "rho_ci": _pair(rho_ci[k]),
+                 "tau": _number(tau[a, b]), "tau_ci": _pair(tau_ci[k])}
+                for k, (f, (a, b)) in enumerate(zip(found, pairs, strict=True))]
 
 
 def rank_table(cells: Mapping[tuple[Hashable, Hashable], Histogram], models: Sequence[Hashable],
