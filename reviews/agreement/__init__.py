@@ -87,7 +87,8 @@ from reviews.agreement.alpha import (
     krippendorff_alpha,
     pairable_units,
 )
-from reviews.agreement.bootstrap import BootstrapInterval, BootstrapReplicates, bootstrap_ci, bootstrap_replicates
+from reviews.agreement.bootstrap import (BootstrapInterval, BootstrapReplicates, bootstrap_ci, bootstrap_replicates,
+                                        percentile_interval, probability_below)
 from reviews.agreement.dispersion import UnitDispersion, unit_dispersion
 from reviews.agreement.raters import PairwiseAlpha, RaterAgreement, pairwise_alpha, rater_agreement
 from reviews.agreement.ratings import LEVELS, BoolArray, FloatArray, IntArray, Level, Ratings
@@ -114,6 +115,8 @@ __all__ = [
     "alpha_from_matrix",
     "bootstrap_ci",
     "bootstrap_replicates",
+    "percentile_interval",
+    "probability_below",
     "coincidence_matrix",
     "compute_alpha",
     "krippendorff_alpha",

@@ -85,12 +85,29 @@ def bootstrap_ci(
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
     replicates = bootstrap_replicates(ratings, n_replicates=n_replicates, seed=seed, unit_draws=unit_draws)
+    return percentile_interval(replicates, confidence)
+
+
+def percentile_interval(replicates: BootstrapReplicates, confidence: float = 0.95) -> BootstrapInterval:
+    """The percentile interval of the defined replicates; (None, None, 0) if none is defined."""
     used = replicates.alpha[replicates.defined]
     if used.size == 0:
         return BootstrapInterval(None, None, 0)
     tail = (1.0 - confidence) / 2.0
     low, high = np.quantile(used, [tail, 1.0 - tail])
     return BootstrapInterval(float(low), float(high), int(used.size))
+
+
+def probability_below(replicates: BootstrapReplicates, threshold: float) -> float | None:
+    """Krippendorff's q: the share of the defined bootstrap alphas below `threshold` (None if none is defined).
+
+    Hayes & Krippendorff (2007) report it as the probability of failing to reach a minimum alpha;
+    here it is read off the same unit bootstrap as the interval.
+    """
+    used = replicates.alpha[replicates.defined]
+    if used.size == 0:
+        return None
+    return float(np.count_nonzero(used < threshold) / used.size)
 
 
 def _draw_weights(rows: IntArray, n_units: int) -> FloatArray:

@@ -36,7 +36,7 @@ from typing import Any
 from django.db.models import Q
 
 from commons.models import Interview, Interviewer
-from reviews.explorer import conf, rater_values
+from reviews.explorer import conf, rankings, rater_values
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import Scope
 from reviews.explorer.sources import NO_INTERVIEWER, Cell, DrillRow, GroupedRow, Source, filtered_interviews
@@ -46,7 +46,7 @@ from reviews.models import MetricVersion, Review, ScaleType, Score
 from reviews.pooling import pool
 
 # Bump when the shape or meaning of a payload changes: stored snapshots of another version are ignored.
-PAYLOAD_VERSION = 5
+PAYLOAD_VERSION = 6
 
 # ---------------------------------------------------------------------------------------------- cells
 
@@ -212,7 +212,26 @@ def metric_payload(source: Source, version: MetricVersion) -> dict[str, Any]:
         "factors": _factor_cells(tally, v, models),
         "two_way": _two_way_cells(tally, v),
         "coverage": {"assessed": tally.assessed, "missing": tally.missing},
+        "rankings": _rankings(tally, v, models),
     }
+
+
+def _rankings(tally: _MetricTally, v: int, models: list[int]) -> dict[str, dict[str, Any]]:
+    """Balanced means, ranks and rank agreement, for each interviewer and for interviewer names (stances pooled)."""
+    replicates = conf.bootstrap_replicates()
+    each = {(m, str(i)): _histogram(acc) for (m, i), acc in tally.by_pair.items()}
+    named = {(m, n): _histogram(acc) for (m, n), acc in tally.by_name_pair.items()}
+    return {
+        "each": rankings.rank_table(each, models, [str(i) for i in sorted(tally.by_interviewer)],
+                                    seed=seed_for(f"{v}|rankings|each"), replicates=replicates).as_dict(),
+        "name": rankings.rank_table(named, models, sorted(tally.by_name, key=str.lower),
+                                    seed=seed_for(f"{v}|rankings|name"), replicates=replicates).as_dict(),
+    }
+
+
+def _histogram(acc: _Accumulator) -> tuple[list[float], list[int]]:
+    values = sorted(acc.hist)
+    return values, [acc.hist[value] for value in values]
 
 
 def _model_cells(tally: _MetricTally, v: int, models: list[int]) -> dict[str, dict[str, Any]]:

@@ -39,6 +39,7 @@ def fingerprint() -> str:
 def as_dict(result: Any) -> dict[str, Any]:
     return {
         "alpha": result.alpha, "ci_low": result.ci_low, "ci_high": result.ci_high,
+        "q_below_667": result.q_below_667, "q_below_800": result.q_below_800, "small_sample": result.small_sample,
         "reason": result.undefined_reason, "units": result.n_units, "pairable_values": result.n_pairable_values,
         "raters": result.n_raters, "level": result.level, "slice_type": result.slice_type,
         "slice_value": result.slice_value, "slice_label": result.slice_label,

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from commons.models import Interview
 from reviews.explorer import agreement as agreement_store
-from reviews.explorer import conf
+from reviews.explorer import conf, rankings
 from reviews.explorer.sources import DrillRow
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import Scope
@@ -198,6 +198,30 @@ def interviewer_totals(column_specs: list[dict[str, Any]], agreement: dict, vers
                 agreement, version_id, (agreement_store.INTERVIEWER, str(col["interviewer_ids"][0])))
         totals.append(cell)
     return totals
+
+
+def ranking_panel(raw: dict, columns: str, models: list[dict[str, Any]], column_specs: list[dict[str, Any]]
+                  ) -> dict[str, Any]:
+    """Balanced means and ranks per model (best first) and rank agreement per pair of interviewer columns."""
+    table = raw["rankings"][columns]
+    info = {m["id"]: m for m in models}
+    labels = {c["key"]: c["label"] + (f" ({c['detail']})" if c["detail"] and columns == COLUMNS_EACH else "")
+              for c in column_specs}
+    shown = [c["key"] for c in column_specs if c["key"] in table["columns"]]  # the page's column order
+    position = {key: k for k, key in enumerate(table["columns"])}
+    pooled = [raw["by_model"][str(m)]["mean"] for m in table["models"]]
+    pooled_ranks = rankings.average_ranks(pooled) if pooled else []
+    rows = []
+    for row, pooled_mean, pooled_rank in zip(table["rows"], pooled, pooled_ranks, strict=True):
+        under = [{"key": key, "label": labels[key], "mean": row["means"][position[key]],
+                  "rank": row["ranks"][position[key]], "rank_ci": row["rank_ci"][position[key]]} for key in shown]
+        rows.append({**row, "model": info[row["model"]], "pooled_mean": pooled_mean, "pooled_rank": float(pooled_rank),
+                     "under": under})
+    rows.sort(key=lambda r: (r["balanced_rank"], r["model"]["name"]))
+    pairs = [{**pair, "a": labels[pair["a"]], "b": labels[pair["b"]]} for pair in table["pairs"]]
+    return {"columns": [{"key": key, "label": labels[key]} for key in shown], "rows": rows, "pairs": pairs,
+            "excluded": [info[m] for m in table["excluded"] if m in info], "replicates": table["replicates"],
+            "min_models": rankings.MIN_MODELS_FOR_AGREEMENT}
 
 
 def in_declared_order(factor: dict, declared: dict[str, list[str]]) -> dict:

@@ -174,6 +174,7 @@ def metric_detail(slug: str, number: int | None, filters: Filters, columns: str 
         "interviewer_columns": presentation.column_headers(column_specs),
         "rows": presentation.model_rows(raw, models, column_specs, decorate),
         "interviewer_totals": presentation.interviewer_totals(column_specs, agreement, version.pk, decorate),
+        "rankings": presentation.ranking_panel(raw, columns, models, column_specs),
         "overall": decorate(raw["overall"], model_id=None, drill={}),
         "factors": presentation.factor_tables(raw["factors"], models, declared=declared_level_order(),
                                               identity=presentation.interviewer_identity(columns, names),

@@ -91,6 +91,20 @@ def _bootstrap_means(values: FloatArray, counts: IntArray, n: int, replicates: i
     return totals / n
 
 
+def resampled_means(values: npt.ArrayLike, counts: npt.ArrayLike, *, replicates: int,
+                    rng: np.random.Generator) -> FloatArray:
+    """`replicates` bootstrap means of one cell's histogram (its interviews resampled with replacement)."""
+    v = np.asarray(values, dtype=np.float64)
+    c = np.asarray(counts, dtype=np.int64)
+    keep = c > 0
+    v, c = v[keep], c[keep]
+    order = np.argsort(v, kind="stable")
+    n = int(c.sum())
+    if n == 0:
+        raise ValueError("an empty cell has no bootstrap")
+    return _bootstrap_means(v[order], c[order], n, replicates, rng)
+
+
 def _quantiles(values: FloatArray, counts: IntArray, n: int, qs: tuple[float, ...]) -> list[float]:
     """numpy's default (linear) quantiles of the expanded values, read off the cumulative counts."""
     cumulative = np.cumsum(counts)

@@ -11,6 +11,7 @@ from django.db.models import Q
 
 from commons.models import Interview
 from reviews.models import MetricVersion
+from reviews.reliability.slicing import SMALL_SAMPLE_UNITS
 
 
 class Audience(models.TextChoices):
@@ -54,6 +55,10 @@ class AgreementResult(models.Model):
     confidence = models.FloatField(default=0.95)
     bootstrap_replicates = models.PositiveIntegerField(default=0, help_text="Replicates drawn.")
     replicates_used = models.PositiveIntegerField(default=0, help_text="Replicates whose alpha was defined.")
+    q_below_667 = models.FloatField(null=True, blank=True,
+                                    help_text="Krippendorff's q: share of bootstrap alphas below 0.667.")
+    q_below_800 = models.FloatField(null=True, blank=True,
+                                    help_text="Krippendorff's q: share of bootstrap alphas below 0.800.")
     seed = models.BigIntegerField(default=0)
     n_units = models.PositiveIntegerField(default=0, help_text="Pairable units: interviews with two or more values.")
     n_units_rated = models.PositiveIntegerField(default=0, help_text="Interviews with at least one value.")
@@ -67,6 +72,11 @@ class AgreementResult(models.Model):
                                 help_text="Internal results only: rater × rater alpha on shared units.")
     inputs_fingerprint = models.CharField(max_length=64)
     computed_at = models.DateTimeField()
+
+    @property
+    def small_sample(self) -> bool:
+        """Fewer than SMALL_SAMPLE_UNITS pairable units: the percentile interval under-covers there."""
+        return self.n_units < SMALL_SAMPLE_UNITS
 
     class Meta:
         ordering = ["metric_version", "audience", "slice_type", "slice_label"]

@@ -45,6 +45,7 @@ from reviews.models import MetricVersion, Review, Score
 from reviews.reliability import conf, selectors
 from reviews.reliability.models import AgreementResult, Audience, RecomputeRequest, UnitDisagreement
 from reviews.reliability.slicing import (
+    Q_THRESHOLDS,
     Params,
     SliceInput,
     SliceStatistics,
@@ -314,6 +315,7 @@ def _store_result(version: MetricVersion, piece: SliceInput, fingerprint_hex: st
     result.confidence = conf.confidence()
     result.bootstrap_replicates = conf.bootstrap_replicates() if alpha.alpha is not None else 0
     result.replicates_used = interval.n_replicates_used
+    result.q_below_667, result.q_below_800 = (stats.q[t] for t in Q_THRESHOLDS)
     result.seed = stats.seed
     result.n_units = alpha.n_units
     result.n_units_rated = stats.n_units_rated

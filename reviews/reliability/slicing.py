@@ -52,9 +52,11 @@ from reviews.agreement import (
     AlphaResult,
     BootstrapInterval,
     Ratings,
-    bootstrap_ci,
+    bootstrap_replicates,
     compute_alpha,
     pairwise_alpha,
+    percentile_interval,
+    probability_below,
     rater_agreement,
     unit_dispersion,
 )
@@ -64,7 +66,13 @@ from reviews.prompt_versions import newest_per_judge
 # Bump when the meaning of a stored result changes, so every fingerprint changes with it.
 # 2: a judge's replicates pooled by `reviews.pooling` (mean at interval/ratio, was the median);
 #    beside other raters only a judge's newest prompt version counts.
-ALGORITHM_VERSION = 2
+# 3: Krippendorff's q (bootstrap probability that alpha is below each of Q_THRESHOLDS) stored too.
+ALGORITHM_VERSION = 3
+
+# Krippendorff (2004, 2019): rely on alpha >= .800; tentative conclusions from .667 up.
+Q_THRESHOLDS = (0.667, 0.800)
+# Below this many pairable units percentile intervals under-cover: results are marked "small sample".
+SMALL_SAMPLE_UNITS = 30
 
 NUMERIC_LEVELS = ("interval", "ratio")
 
@@ -335,6 +343,7 @@ def seed_for(fingerprint_hex: str) -> int:
 class SliceStatistics:
     alpha: AlphaResult
     interval: BootstrapInterval
+    q: dict[float, float | None]  # threshold → share of bootstrap alphas below it (Krippendorff's q)
     seed: int
     n_units_rated: int
     n_ratings: int
@@ -355,10 +364,11 @@ def slice_statistics(piece: SliceInput, scale: Scale, params: Params, fingerprin
                                    value_domain=scale.domain)
     alpha = compute_alpha(ratings)
     seed = seed_for(fingerprint_hex)
-    if alpha.alpha is None or params.n_replicates == 0:
-        interval = BootstrapInterval(None, None, 0)
-    else:
-        interval = bootstrap_ci(ratings, n_replicates=params.n_replicates, seed=seed, confidence=params.confidence)
+    interval, q = BootstrapInterval(None, None, 0), dict.fromkeys(Q_THRESHOLDS)
+    if alpha.alpha is not None and params.n_replicates > 0:
+        replicates = bootstrap_replicates(ratings, n_replicates=params.n_replicates, seed=seed)
+        interval = percentile_interval(replicates, params.confidence)
+        q = {threshold: probability_below(replicates, threshold) for threshold in Q_THRESHOLDS}
     raters: list[dict[str, Any]] = []
     pairwise: dict[str, Any] = {}
     if with_raters and ratings.n_ratings:
@@ -380,7 +390,7 @@ def slice_statistics(piece: SliceInput, scale: Scale, params: Params, fingerprin
                 "alpha": [[_finite_or_none(v) for v in row] for row in matrix.alpha.tolist()],
                 "n_units": matrix.n_units.tolist(),
             }
-    return SliceStatistics(alpha, interval, seed, len(set(piece.units)), ratings.n_ratings, raters, pairwise,
+    return SliceStatistics(alpha, interval, q, seed, len(set(piece.units)), ratings.n_ratings, raters, pairwise,
                            ratings)
 
 

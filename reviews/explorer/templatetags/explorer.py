@@ -182,3 +182,26 @@ def label(name: str) -> str:
     """A factor name as a heading: "disclosure_depth" → "Disclosure depth"."""
     text = str(name).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
+
+
+@register.filter
+def rank(value: Any) -> str:
+    """An average rank: whole ranks as integers ("3"), shared ranks with one decimal ("2.5")."""
+    if value is None:
+        return "—"
+    number = round(float(value), 1)  # a percentile between two ranks, e.g. 10.975, shows as 11
+    return f"{number:.0f}" if number == round(number) else f"{number:.1f}"
+
+
+@register.filter
+def rank_interval(bounds: list | None) -> str:
+    if not bounds:
+        return ""
+    low, high = rank(bounds[0]), rank(bounds[1])
+    return f"[{low}]" if low == high else f"[{low}–{high}]"
+
+
+@register.filter
+def bounds(pair: list | None) -> str:
+    """A [low, high] list as "[0.12, 0.80]" (rho, tau and balanced-mean intervals)."""
+    return _bracket({"ci_low": pair[0], "ci_high": pair[1]} if pair else None, "CI n/a")

@@ -13,12 +13,14 @@ class AgreementResultSerializer(serializers.ModelSerializer):
     metric_version = serializers.IntegerField(source="metric_version.number")
     metric_version_id = serializers.IntegerField()
     undefined_reason = serializers.SerializerMethodField()
+    small_sample = serializers.BooleanField(read_only=True, help_text="Fewer than 30 pairable units.")
 
     class Meta:
         model = AgreementResult
         fields = ["id", "metric", "metric_name", "metric_version", "metric_version_id", "level", "audience",
                   "slice_type", "slice_value", "slice_label", "alpha", "undefined_reason", "ci_low", "ci_high",
-                  "confidence", "bootstrap_replicates", "replicates_used", "seed", "n_units", "n_units_rated",
+                  "confidence", "bootstrap_replicates", "replicates_used", "q_below_667", "q_below_800",
+                  "small_sample", "seed", "n_units", "n_units_rated",
                   "n_pairable_values", "n_ratings", "n_raters", "observed_disagreement", "expected_disagreement",
                   "inputs_fingerprint", "computed_at"]
 

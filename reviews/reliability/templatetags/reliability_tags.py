@@ -119,3 +119,13 @@ def interview_dispersion(context: template.Context, interview: Any) -> Interview
     request = context.get("request")
     user = getattr(request, "user", None) or context.get("user")
     return InterviewDispersion(selectors.interview_dispersion(user, interview), conf.flag_threshold())
+
+
+@register.filter
+def q_text(result: Any) -> str:
+    """Krippendorff's q beside an alpha: the bootstrap probability that alpha is below .667 and .800."""
+    below_667, below_800 = (getattr(result, name, None) if not isinstance(result, dict) else result.get(name)
+                            for name in ("q_below_667", "q_below_800"))
+    if below_667 is None or below_800 is None:
+        return ""
+    return f"q(α<.667) {below_667:.2f} · q(α<.800) {below_800:.2f}"
