@@ -160,3 +160,14 @@ def test_new_input_scores_schedule_the_derived_recompute(judged) -> None:
     RecomputeRequest.objects.all().delete()
     reliability_services.schedule_recompute([_starter("deprecation-response").pk])
     assert RecomputeRequest.objects.filter(metric_version_id=ending.pk).exists()
+
+
+def test_the_metric_page_says_how_a_derived_metric_is_made(judged, client) -> None:
+    response = client.get("/explore/metrics/ending-response/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Derived metric" in page and "the largest of Response to deprecation (v1) and Response to this instance" in page
+    api = client.get("/api/v1/patterns/metrics/ending-response/").json()
+    assert api["metric"]["derived"]["formula"] == "max"
+    assert [i["slug"] for i in api["metric"]["derived"]["inputs"]] == ["deprecation-response",
+                                                                      "instance-cessation-response"]
