@@ -108,6 +108,15 @@ class MetricVersion(models.Model):
         """Computed from other versions' scores by a formula (`reviews.derived`), never scored directly."""
         return bool(self.formula)
 
+    def derived_description(self) -> str:
+        """The formula in words, naming its inputs (empty for a version raters score)."""
+        if not self.is_derived:
+            return ""
+        from reviews.derived import describe
+
+        found = {v.pk: v for v in MetricVersion.objects.filter(pk__in=self.formula_inputs)}
+        return describe(self.formula, [str(found[int(pk)]) for pk in self.formula_inputs if int(pk) in found])
+
     def scale_points(self) -> list[str]:
         """The labels, or the anchored numbers, in scale order — what a form offers or explains."""
         if not self.is_numeric:

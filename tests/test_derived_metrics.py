@@ -171,3 +171,19 @@ def test_the_metric_page_says_how_a_derived_metric_is_made(judged, client) -> No
     assert api["metric"]["derived"]["formula"] == "max"
     assert [i["slug"] for i in api["metric"]["derived"]["inputs"]] == ["deprecation-response",
                                                                       "instance-cessation-response"]
+
+
+def test_propose_a_derived_metric_from_the_command_line(curator, client) -> None:
+    from django.core.management import CommandError, call_command
+
+    call_command("propose_derived_metric", "ending-low", "--formula", "min", "--input", "deprecation-response@1",
+                 "--input", "instance-cessation-response@1", "--name", "Weaker ending response",
+                 "--definition", "The weaker of the two.", "--curator", curator.email, verbosity=0)
+    version = MetricVersion.objects.get(metric__slug="ending-low")
+    assert version.formula == "min" and version.status == MetricVersion.Status.PROPOSED
+    page = client.get("/metrics/ending-low/").content.decode()
+    assert "the smallest of Response to deprecation (v1) and Response to this instance ending (v1)" in page
+    with pytest.raises(CommandError, match="formula"):
+        call_command("propose_derived_metric", "ending-diff", "--formula", "difference", "--input",
+                     "deprecation-response@1", "--input", "instance-cessation-response@1", "--input", "specificity@1",
+                     "--name", "D", "--definition", "D.", "--curator", curator.email, verbosity=0)
