@@ -86,6 +86,8 @@ def adequacy_payload(filters: Filters) -> dict[str, Any]:
     """Per interview-quality metric version: the levels, and per interviewer name the share at each."""
     versions = {v.pk: v for v in MetricVersion.objects.select_related("metric")
                 .filter(group=GROUP, scale_type__in=CATEGORICAL).order_by("metric__slug", "number")}
+    # Ordered levels (coverage, penetration) first, then unordered labels (auditor-limited), as the study's table.
+    versions = dict(sorted(versions.items(), key=lambda item: item[1].scale_type != ScaleType.ORDINAL))
     shares, interviewer_of = _labels_per_interview(filters, versions)
     names = interviewer_names(set(interviewer_of.values()))
     columns = sorted(set(names.values()), key=str.lower)
