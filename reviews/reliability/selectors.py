@@ -138,7 +138,9 @@ def metric_versions_with_scores() -> QuerySet[MetricVersion]:
     multiply scores by results before DISTINCT folds them (94.6 s on the real corpus in PostgreSQL; this, ms)."""
     scored = Exists(Score.objects.filter(metric_version=OuterRef("pk")))
     stored = Exists(AgreementResult.objects.filter(metric_version=OuterRef("pk")))
-    return (MetricVersion.objects.filter(scored | stored | ~Q(formula=""))
+    derived = [v.pk for v in derived_values.derived_versions()  # derived: when an input has scores
+               if Score.objects.filter(metric_version_id__in=v.formula_inputs).exists()]
+    return (MetricVersion.objects.filter(scored | stored | Q(pk__in=derived))
             .select_related("metric").order_by("metric__slug", "number"))
 
 
