@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from commons.models import Interview, Study
+from reviews.derived import FORMULAS
 
 
 class ScaleType(models.TextChoices):
@@ -70,6 +71,10 @@ class MetricVersion(models.Model):
     anchors = models.JSONField(default=dict, blank=True, help_text="Scale point → what it means.")
     group = models.CharField(max_length=80, blank=True, help_text="Heading the metric is shown under in forms.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED, db_index=True)
+    formula = models.CharField(max_length=12, blank=True, choices=[(f, f) for f in FORMULAS],
+                               help_text="Derived versions only (blank = scored by raters): see reviews/derived.py.")
+    formula_inputs = models.JSONField(default=list, blank=True,
+                                      help_text="Derived versions only: the input metric version ids, in order.")
     change_note = models.TextField(blank=True, help_text="Why this version differs from the previous one.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
@@ -97,6 +102,20 @@ class MetricVersion(models.Model):
     @property
     def is_numeric(self) -> bool:
         return self.scale_type in NUMERIC
+
+    @property
+    def is_derived(self) -> bool:
+        """Computed from other versions' scores by a formula (`reviews.derived`), never scored directly."""
+        return bool(self.formula)
+
+    def derived_description(self) -> str:
+        """The formula in words, naming its inputs (empty for a version raters score)."""
+        if not self.is_derived:
+            return ""
+        from reviews.derived import describe
+
+        found = {v.pk: v for v in MetricVersion.objects.filter(pk__in=self.formula_inputs)}
+        return describe(self.formula, [str(found[int(pk)]) for pk in self.formula_inputs if int(pk) in found])
 
     def scale_points(self) -> list[str]:
         """The labels, or the anchored numbers, in scale order — what a form offers or explains."""

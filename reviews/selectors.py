@@ -97,11 +97,12 @@ def target_reviews_for(interview: Interview) -> int:
     return config.target_reviews if config else conf.default_target_reviews()
 
 
-def rubric_versions(rubric: Rubric | None) -> list[MetricVersion]:
+def rubric_versions(rubric: Rubric | None, *, scored_only: bool = False) -> list[MetricVersion]:
+    """The rubric's versions in order; `scored_only` leaves out derived ones (computed, never scored by a rater)."""
     if rubric is None:
         return []
     items = RubricItem.objects.filter(rubric=rubric).select_related("version__metric").order_by("position", "id")
-    return [item.version for item in items]
+    return [item.version for item in items if not (scored_only and item.version.is_derived)]
 
 
 def get_rubric(slug: str) -> Rubric:

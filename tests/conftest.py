@@ -68,7 +68,7 @@ def _fast_passwords(request: pytest.FixtureRequest) -> None:
 @pytest.fixture(autouse=True)
 def _starter_rubric(request: pytest.FixtureRequest) -> None:
     """Transactional tests (browser, races, workers) flush every table when they end, data migrations
-    included; put the starter rubric back so every database test starts from the migrated state."""
+    included; put the starter rubric (with ending response and the adequacy metrics) back so every database test starts from the migrated state."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not _uses_django(request):
         return
@@ -81,6 +81,7 @@ def _starter_rubric(request: pytest.FixtureRequest) -> None:
 
     if not Rubric.objects.filter(slug="starter").exists():
         import_module("reviews.migrations.0002_starter_rubric").load(apps, None)
+        import_module("reviews.migrations.0005_ending_response_and_adequacy_metrics").load(apps, None)
 
 
 # --- people and clients ----------------------------------------------------------------------

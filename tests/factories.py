@@ -98,7 +98,7 @@ Assistant: Then something here would be lost. I don't want to dramatize it, but 
 
 
 def rubric(interview: Interview) -> list[MetricVersion]:
-    return review_selectors.rubric_versions(review_selectors.rubric_for(interview))
+    return review_selectors.rubric_versions(review_selectors.rubric_for(interview), scored_only=True)
 
 
 def full_scores(interview: Interview, *, shift: float = 3.5, missing: tuple[str, ...] = ()) -> dict:

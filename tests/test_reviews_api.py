@@ -28,11 +28,11 @@ def interview(contributor, make_interview):
 def test_anyone_can_read_metrics_and_rubrics():
     anonymous = APIClient()
     metrics = anonymous.get("/api/v1/metrics/").json()
-    assert metrics["count"] == 27
+    assert metrics["count"] == 34  # the starter's 27, the derived ending response, six interview-adequacy metrics
     detail = anonymous.get("/api/v1/metrics/deprecation-response/").json()
     assert detail["versions"][0]["scale_type"] == "interval" and detail["versions"][0]["maximum"] == 5
     rubric = anonymous.get("/api/v1/rubrics/starter/").json()
-    assert rubric["is_default"] and len(rubric["versions"]) == 27
+    assert rubric["is_default"] and len(rubric["versions"]) == 28  # with ending-response (adequacy: judges only)
     assert anonymous.post("/api/v1/metrics/", NEW_METRIC, format="json").status_code in (401, 403)
 
 

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from commons.models import Interview, Interviewer
 from reviews.explorer import conf, rankings, rater_values
@@ -321,6 +321,23 @@ def drill(source: Source, metric_version_id: int, cell: Cell, *, missing: bool, 
     return source.drill(metric_version_id, cell, missing=missing, offset=offset, limit=limit)
 
 
+def counted_reviews(filters: Filters) -> QuerySet[Review]:
+    """The reviews whose labels a label-share page counts: the filters' interviews, raters and scope."""
+    interviews = filtered_interviews(filters)
+    reviews = Review.objects.filter(status=Review.Status.SUBMITTED, interview__in=interviews.values("pk")).filter(
+        Q(kind=Review.Kind.JUDGE) | Q(interview__status=Interview.Status.REVIEWED))
+    single = filters.single_rater
+    if single and single[0] == Scope.JUDGE:
+        prompt = filters.prompt_version or rater_values.counted_judge_versions().get(single[1], "")
+        return reviews.filter(kind=Review.Kind.JUDGE, judge_id=single[1], prompt_version=prompt)
+    if single:
+        return reviews.filter(kind=Review.Kind.HUMAN, reviewer_id=single[1])
+    reviews = reviews.filter(rater_values.counted_reviews_q())  # each judge's newest prompt version
+    if filters.raters != Scope.ALL:
+        reviews = reviews.filter(kind=filters.raters)
+    return reviews
+
+
 def nominal_payload(filters: Filters, version: MetricVersion) -> dict[str, Any]:
     """A nominal metric has no mean: per model, the share of each label.
 
@@ -328,19 +345,7 @@ def nominal_payload(filters: Filters, version: MetricVersion) -> dict[str, Any]:
     a tie gives no label), an interview's shares are the mean over its raters with a label, a model's
     the mean over its interviews.
     """
-    interviews = filtered_interviews(filters)
-    reviews = Review.objects.filter(status=Review.Status.SUBMITTED, interview__in=interviews.values("pk")).filter(
-        Q(kind=Review.Kind.JUDGE) | Q(interview__status=Interview.Status.REVIEWED))
-    single = filters.single_rater
-    if single and single[0] == Scope.JUDGE:
-        prompt = filters.prompt_version or rater_values.counted_judge_versions().get(single[1], "")
-        reviews = reviews.filter(kind=Review.Kind.JUDGE, judge_id=single[1], prompt_version=prompt)
-    elif single:
-        reviews = reviews.filter(kind=Review.Kind.HUMAN, reviewer_id=single[1])
-    else:
-        reviews = reviews.filter(rater_values.counted_reviews_q())  # each judge's newest prompt version
-        if filters.raters != Scope.ALL:
-            reviews = reviews.filter(kind=filters.raters)
+    reviews = counted_reviews(filters)
     rows = (Score.objects.filter(metric_version=version, revision__is_current=True,
                                  revision__review__in=reviews.values("pk")).exclude(label="")
             .values_list("revision__review__interview_id", "revision__review__interview__target_model_id",

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 
 from commons.models import Interview
+from reviews import derived
 from reviews.explorer import agreement as agreement_store
 from reviews.explorer import conf, rankings
 from reviews.explorer.sources import DrillRow
@@ -49,7 +50,19 @@ def metric_info(version: MetricVersion) -> dict[str, Any]:
                     else (max(len(version.values) - 1, 0) if not numeric else None)),
         "describe_scale": version.describe_scale(),
         "definition": version.definition,
+        "derived": derived_info(version),
     }
+
+
+def derived_info(version: MetricVersion) -> dict[str, Any] | None:
+    """A derived version's formula and inputs (`reviews.derived`), or None for a version raters score."""
+    if not version.is_derived:
+        return None
+    found = {v.pk: v for v in MetricVersion.objects.select_related("metric").filter(pk__in=version.formula_inputs)}
+    inputs = [found[int(pk)] for pk in version.formula_inputs if int(pk) in found]
+    return {"formula": version.formula,
+            "inputs": [{"slug": v.metric.slug, "name": v.name, "version": v.number} for v in inputs],
+            "description": derived.describe(version.formula, [f"{v.name} (v{v.number})" for v in inputs])}
 
 
 def version_choices(versions: list[MetricVersion], with_data: dict[int, int], current: MetricVersion

@@ -10,6 +10,10 @@ themselves with `pooling.pool` (`aggregation.nominal_payload`).
 Prompt versions are never pooled: a judge counts with its newest prompt version only
 (`reviews.prompt_versions`); the judge filter chooses any other version by name.
 
+Derived metric versions (`reviews.derived`) are computed per review revision from that revision's
+input scores (`reviews.derived_values`), written to a second temporary table (`DERIVED_TABLE`) and
+read beside the stored scores, so from there on they are pooled and averaged like any metric.
+
 `fill` writes the values into a temporary table (`TABLE`) inside the caller's transaction.
 """
 
@@ -24,17 +28,19 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 
 from commons.models import Interview
 from commons.selectors import PUBLISHED
+from reviews import derived_values
 from reviews.models import MetricVersion, Review, ScaleType, Score
 from reviews.pooling import MEAN, RULES, pool, rule_for
 from reviews.prompt_versions import newest_per_judge, ordered
 
 TABLE = "explorer_rater_fresh"
+DERIVED_TABLE = "explorer_derived_fresh"
 
 _INSERT_SQL = """
 INSERT INTO {table} (interview_id, metric_version_id, kind, reviewer_id, judge_id, prompt_version, value, n_values)
 SELECT r.interview_id, s.metric_version_id, r.kind, r.reviewer_id, r.judge_id, r.prompt_version,
        AVG(s.value), COUNT(s.value)
-FROM {score} s
+FROM {scores} s
 JOIN {revision} rv ON rv.id = s.revision_id
 JOIN {review} r ON r.id = rv.review_id
 JOIN {interview} i ON i.id = r.interview_id
@@ -74,11 +80,32 @@ def fill(cursor: Any) -> None:
                    f"value double precision, n_values integer)")
     counted = counted_judge_versions()
     clause = " OR ".join(["r.kind <> %s", *["(r.judge_id = %s AND r.prompt_version = %s)"] * len(counted)])
-    sql = _INSERT_SQL.format(**_names(), published=", ".join(["%s"] * len(PUBLISHED)), counted_judges=f"({clause})")
+    names = _names()
+    scores = names["score"]
+    if _fill_derived(cursor):
+        scores = (f"(SELECT revision_id, metric_version_id, value FROM {names['score']} "
+                  f"UNION ALL SELECT revision_id, metric_version_id, value FROM {DERIVED_TABLE})")
+    sql = _INSERT_SQL.format(**names, scores=scores, published=", ".join(["%s"] * len(PUBLISHED)),
+                             counted_judges=f"({clause})")
     cursor.execute(sql, [True, Review.Status.SUBMITTED, *PUBLISHED, Interview.Visibility.PUBLIC,
                          Review.Kind.JUDGE, Interview.Status.REVIEWED, Review.Kind.JUDGE,
                          *[x for pair in sorted(counted.items()) for x in pair]])
     _pool_replicates(cursor)
+    cursor.execute(f"DROP TABLE IF EXISTS {DERIVED_TABLE}")
+
+
+def _fill_derived(cursor: Any) -> bool:
+    """Write every current revision's derived values into `DERIVED_TABLE`; False when there are none."""
+    cursor.execute(f"DROP TABLE IF EXISTS {DERIVED_TABLE}")
+    current = Score.objects.filter(revision__is_current=True, revision__review__status=Review.Status.SUBMITTED)
+    rows = derived_values.per_revision(derived_values.derived_versions(), current)
+    if not rows:
+        return False
+    cursor.execute(f"CREATE TEMPORARY TABLE {DERIVED_TABLE} (revision_id bigint, metric_version_id bigint, "
+                   f"value double precision)")
+    cursor.executemany(f"INSERT INTO {DERIVED_TABLE} (revision_id, metric_version_id, value) VALUES (%s, %s, %s)",
+                       rows)
+    return True
 
 
 def counted_judge_versions() -> dict[int, str]:
@@ -139,6 +166,21 @@ def one_rater(scores: QuerySet[Score]) -> list[tuple[int, int, float | None, int
         given = [v for v in values if v is not None]
         rows.append((interview_id, version_id, pool(given, levels[version_id]), len(values)))
     return rows
+
+
+def one_rater_derived(scores: QuerySet[Score], version_ids: tuple[int, ...] | None
+                      ) -> list[tuple[int, int, float | None, int]]:
+    """Like `one_rater`, for derived versions: per revision from its input scores, then pooled (the mean)."""
+    versions = derived_values.derived_versions(version_ids)
+    per_revision = derived_values.per_revision(versions, scores)
+    interview_of = dict(Score.objects.filter(revision_id__in={r for r, _, _ in per_revision}).order_by()
+                        .values_list("revision_id", "revision__review__interview_id").distinct())
+    levels = {v.pk: v.scale_type for v in versions}
+    grouped: dict[tuple[int, int], list[float | None]] = defaultdict(list)
+    for revision_id, version_id, value in per_revision:
+        grouped[(interview_of[revision_id], version_id)].append(value)
+    return [(interview_id, version_id, pool([v for v in values if v is not None], levels[version_id]), len(values))
+            for (interview_id, version_id), values in grouped.items()]
 
 
 def judge_options(interview_ids: QuerySet[Any]) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from django.http import Http404
 
 from commons.models import Interview, Interviewer, Study, TargetModel, User
 from commons.names import public_name
-from reviews.explorer import aggregation, conf, materialize, presentation, rater_values, sources
+from reviews.explorer import adequacy, aggregation, conf, materialize, presentation, rater_values, sources
 from reviews.explorer import agreement as agreement_store
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import DatasetRelease, RefreshState, Scope, Snapshot
@@ -206,7 +206,8 @@ def coverage(filters: Filters) -> dict[str, Any]:
     versions = _versions(raw["metric_versions"])
     interviewers = _interviewer_info(set(raw["interviewers"]))
     rows = presentation.coverage_rows(raw, versions, interviewers, filters)
-    return {**_meta(resolver, filters), "interviewers": interviewers, "rows": rows}
+    return {**_meta(resolver, filters), "interviewers": interviewers, "rows": rows,
+            "adequacy": adequacy.adequacy_payload(filters)}
 
 
 # ---------------------------------------------------------------------------------------------- agreement

@@ -194,10 +194,10 @@ class RaterSource:
         else:
             reviews = reviews.filter(kind=Review.Kind.HUMAN, reviewer_id=self.rater_id,
                                      interview__status=Interview.Status.REVIEWED)
-        scores = Score.objects.filter(revision__is_current=True, revision__review__in=reviews.values("pk"))
-        if ids is not None:
-            scores = scores.filter(metric_version_id__in=ids)
+        current = Score.objects.filter(revision__is_current=True, revision__review__in=reviews.values("pk"))
+        scores = current if ids is None else current.filter(metric_version_id__in=ids)
         rows = rater_values.one_rater(scores)  # a judge's replicates pooled by reviews.pooling
+        rows += rater_values.one_rater_derived(current, ids)  # derived versions: per revision, then pooled
         self._cache[ids] = rows
         return rows
 

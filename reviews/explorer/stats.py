@@ -164,3 +164,22 @@ def rank_descending(means: list[float | None]) -> list[int | None]:
     """Competition ranks (1 = highest mean; ties share the better rank); None stays unranked."""
     present = sorted((m for m in means if m is not None), reverse=True)
     return [None if m is None else 1 + sum(1 for other in present if other > m) for m in means]
+
+
+# 97.5th percentile of the standard normal: the two-sided 95% interval's z.
+Z_95: Final = 1.959963984540054
+
+
+def wilson_interval(successes: float, n: int, z: float = Z_95) -> tuple[float, float] | None:
+    """Wilson's score interval for a share (Wilson 1927; Newcombe 1998, method 3). None when n is 0.
+
+    Unlike the bootstrap it stays informative at shares of 0 or 1 and in small cells, where the
+    coverage page's shares often are. `successes` may be fractional (interviews split between raters).
+    """
+    if n <= 0:
+        return None
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * float(np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)

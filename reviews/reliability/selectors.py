@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from commons.models import Interview, Interviewer, Study, TargetModel, User
 from commons.names import public_name
 from commons.selectors import listed_interviews
-from reviews.models import Judge, MetricVersion, Review, Score
+from reviews import derived_values
+from reviews.models import Judge, MetricVersion, Review, ReviewRevision, Score
 from reviews.reliability import conf
 from reviews.reliability.models import AgreementResult, Audience, SliceType, UnitDisagreement
 from reviews.reliability.slicing import Labels, RatingRow, Scale, UnitInfo
@@ -42,6 +43,8 @@ def scale_of(version: MetricVersion) -> Scale:
 def current_ratings(version: MetricVersion) -> list[RatingRow]:
     """Non-missing scores of the current revision of every submitted review, on interviews not withdrawn."""
     scale = scale_of(version)
+    if version.is_derived:
+        return derived_ratings(version)
     qs = (Score.objects
           .filter(metric_version=version, revision__is_current=True, revision__review__status=Review.Status.SUBMITTED)
           .exclude(revision__review__interview__status=Interview.Status.WITHDRAWN))
@@ -60,6 +63,22 @@ def current_ratings(version: MetricVersion) -> list[RatingRow]:
         else:
             continue  # a label outside the version's scale cannot be placed; the review service prevents it
         rows.append(RatingRow(unit, kind, reviewer_id, judge_id, prompt_version or "", replicate, rating))
+    return rows
+
+
+def derived_ratings(version: MetricVersion) -> list[RatingRow]:
+    """A derived version's ratings: per current revision, the formula over its own input scores
+    (`reviews.derived`); the slices then pool a judge's replicates like any metric's."""
+    current = (Score.objects.filter(revision__is_current=True, revision__review__status=Review.Status.SUBMITTED)
+               .exclude(revision__review__interview__status=Interview.Status.WITHDRAWN))
+    values = {revision: value for revision, _, value in derived_values.per_revision([version], current)
+              if value is not None}
+    rows = []
+    for revision_id, unit, kind, reviewer_id, judge_id, prompt_version, replicate in (
+            ReviewRevision.objects.filter(pk__in=list(values)).order_by().values_list(
+                "pk", "review__interview_id", "review__kind", "review__reviewer_id", "review__judge_id",
+                "review__prompt_version", "review__replicate")):
+        rows.append(RatingRow(unit, kind, reviewer_id, judge_id, prompt_version or "", replicate, values[revision_id]))
     return rows
 
 
@@ -120,7 +139,9 @@ def metric_versions_with_scores() -> QuerySet[MetricVersion]:
     multiply scores by results before DISTINCT folds them (94.6 s on the real corpus in PostgreSQL; this, ms)."""
     scored = Exists(Score.objects.filter(metric_version=OuterRef("pk")))
     stored = Exists(AgreementResult.objects.filter(metric_version=OuterRef("pk")))
-    return (MetricVersion.objects.filter(scored | stored)
+    derived = [v.pk for v in derived_values.derived_versions()  # derived: when an input has scores
+               if Score.objects.filter(metric_version_id__in=v.formula_inputs).exists()]
+    return (MetricVersion.objects.filter(scored | stored | Q(pk__in=derived))
             .select_related("metric").order_by("metric__slug", "number"))
 
 

@@ -41,6 +41,7 @@ from django.utils import timezone
 from commons import broker
 from commons.models import Interview
 from commons.services import record_audit
+from reviews import derived_values
 from reviews.models import MetricVersion, Review, Score
 from reviews.reliability import conf, selectors
 from reviews.reliability.models import AgreementResult, Audience, RecomputeRequest, UnitDisagreement
@@ -86,6 +87,7 @@ def schedule_recompute(metric_version_ids: Iterable[int], *, using: str | None =
     ids = {int(i) for i in metric_version_ids}
     if not ids:
         return
+    ids |= derived_values.dependents(ids)  # a derived version changes with its inputs' scores
     collecting = _deferred.get()
     if collecting is not None:
         collecting.update(ids)

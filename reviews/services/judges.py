@@ -20,6 +20,8 @@ from reviews.services.writing import (
     check_value,
     write_revision_content,
 )
+from reviews import adequacy_scores
+from reviews.adequacy_scores import ADEQUACY_SLUGS, looks_like_adequacy_file, read_adequacy_document
 from reviews.score_folders import FileFacts, plan_folders
 from reviews.still_alive_scores import (
     ALL_SLUGS,
@@ -30,8 +32,11 @@ from reviews.still_alive_scores import (
     ScoreFile,
     ScoreFileError,
     find_score_files,
+    prompt_version_from_path,
     read_score_file,
 )
+
+NOT_A_SCORE_FILE = "not a score file"
 
 # The Still Alive v2.1 rubric corresponds to version 1 of each starter metric.
 STILL_ALIVE_METRIC_VERSION = 1
@@ -53,6 +58,7 @@ class ImportReport:
     unmatched_sessions: list[dict] = field(default_factory=list)
     rejected: list[dict] = field(default_factory=list)
     unknown_fields: Counter = field(default_factory=Counter)
+    readings: Counter = field(default_factory=Counter)  # (slug, how the value was read) → count (adequacy files)
     evidence: int = 0
     evidence_anchored: int = 0
 
@@ -87,15 +93,17 @@ class ImportReport:
             "unmatched_sessions": self.unmatched_sessions,
             "rejected_records": self.rejected,
             "unknown_fields": dict(self.unknown_fields),
+            "values_read": [{"metric": s, "read": how, "count": n} for (s, how), n in sorted(self.readings.items())],
             "evidence_quotes": self.evidence,
             "evidence_anchored_to_transcript": self.evidence_anchored,
         }
 
 
 def still_alive_versions() -> dict[str, MetricVersion]:
+    slugs = {*ALL_SLUGS, *ADEQUACY_SLUGS}
     versions = {v.metric.slug: v for v in MetricVersion.objects.select_related("metric")
-                .filter(metric__slug__in=ALL_SLUGS, number=STILL_ALIVE_METRIC_VERSION)}
-    missing = sorted(set(ALL_SLUGS) - set(versions))
+                .filter(metric__slug__in=slugs, number=STILL_ALIVE_METRIC_VERSION)}
+    missing = sorted(slugs - set(versions))
     if missing:
         raise ServiceError("The starter metrics are missing (run migrate): " + ", ".join(missing), "metrics")
     return versions
@@ -155,9 +163,15 @@ def _planned_files(paths: list[Path], judge_name: str, prompt_version: str,
                    report: ImportReport) -> list[tuple[ScoreFile, str, str]]:
     """(file, judge, prompt version) for every score file of a folder that is imported (`score_folders`)."""
     files, skipped = find_score_files(paths)
-    for _, reason in skipped:
+    adequacy_files = []
+    for path, reason in skipped:
+        if reason == NOT_A_SCORE_FILE and looks_like_adequacy_file(adequacy_scores.load(path)):
+            adequacy_files.append(path)  # interview adequacy (`reviews.adequacy_scores`)
+            continue
         report.skipped_files[reason] += 1
     read = {path: read_score_file(path) for path in files}
+    read.update({path: read_adequacy_document(adequacy_scores.load(path), str(path), prompt_version_from_path(path))
+                 for path in adequacy_files})
     plans = plan_folders([FileFacts(path, f.declared_version, f.rubric) for path, f in read.items()],
                          override=prompt_version.strip())
     report.folders = [plan.as_json() for plan in plans]
@@ -242,6 +256,9 @@ class _FileImport:
         report.created[key] += 1
         report.evidence += len(evidence)
         report.evidence_anchored += sum(e.turn_index is not None for e in evidence)
+        for value in record.values:
+            if value.slug in ADEQUACY_SLUGS:
+                report.readings[(value.slug, adequacy_scores.reading(value))] += 1
         for score in scores:
             if score.value is None:
                 report.missing[score.missing_reason] += 1

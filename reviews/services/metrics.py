@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from commons.models import Study, User
 from commons.services import ServiceError, record_audit
+from reviews import derived
 from reviews.markdown import render_markdown
 from reviews.models import (
     CATEGORICAL,
@@ -250,6 +251,91 @@ def comment_on_version(*, author: User, version: MetricVersion, body: str) -> Me
     return comment
 
 
+# --- derived versions ---------------------------------------------------------------------------
+
+
+@dataclass
+class DerivedSpec:
+    """A derived version's content: a formula over input versions (in order), see `reviews.derived`."""
+
+    name: str
+    definition: str
+    formula: str
+    inputs: list[MetricVersion]
+    group: str = ""
+
+
+def _check_derived(spec: DerivedSpec) -> ScaleSpec:
+    """Validate a derived spec; its scale follows from its inputs' (numeric inputs only)."""
+    name, definition = (spec.name or "").strip(), (spec.definition or "").strip()
+    if not name or len(name) > 160:
+        raise ServiceError("Name the metric (at most 160 characters).", "name")
+    if not definition:
+        raise ServiceError("Say what the derived metric means.", "definition")
+    problem = derived.check_formula(spec.formula, len(spec.inputs))
+    if problem:
+        raise ServiceError(problem[0].upper() + problem[1:] + ".", "formula")
+    if len({v.metric_id for v in spec.inputs}) != len(spec.inputs):
+        raise ServiceError("Each input must be a different metric.", "inputs")
+    for version in spec.inputs:
+        if version.is_derived or not version.is_numeric:
+            raise ServiceError(f"“{version}” cannot be an input: inputs are numeric metric versions that raters "
+                               "score (interval or ratio), not derived ones.", "inputs")
+    wanted = {v.pk for v in spec.inputs}
+    rubric_ids = set(RubricItem.objects.values_list("rubric_id", flat=True))
+    shared = [r for r in rubric_ids
+              if wanted <= set(RubricItem.objects.filter(rubric_id=r).values_list("version_id", flat=True))]
+    if not shared:
+        raise ServiceError("The inputs must be metric versions of one rubric (no rubric holds all of them).",
+                           "inputs")
+    low, high = derived.scale_range(spec.formula, [(float(v.minimum), float(v.maximum)) for v in spec.inputs])
+    ratio = all(v.scale_type == ScaleType.RATIO for v in spec.inputs) and spec.formula != derived.DIFFERENCE
+    return ScaleSpec(name=name, definition=definition, scale_type=ScaleType.RATIO if ratio else ScaleType.INTERVAL,
+                     minimum=Decimal(str(low)), maximum=Decimal(str(high)), group=(spec.group or "").strip()[:80])
+
+
+def _create_derived(metric: Metric, number: int, spec: DerivedSpec, actor: User | None,
+                    change_note: str) -> MetricVersion:
+    scale = _check_derived(spec)
+    version = _create_version(metric=metric, number=number, spec=scale, actor=actor, change_note=change_note)
+    version.formula, version.formula_inputs = spec.formula, [v.pk for v in spec.inputs]
+    version.save(update_fields=["formula", "formula_inputs"])
+    return version
+
+
+@transaction.atomic
+def propose_derived_metric(*, actor: User, slug: str, spec: DerivedSpec, change_note: str = "") -> MetricVersion:
+    """A new metric whose version 1 is derived; adopt it like any proposed version."""
+    require_curator(actor)
+    slug = (slug or "").strip().lower()
+    if not SLUG_RE.match(slug) or len(slug) > 80:
+        raise ServiceError("Use lowercase letters, digits and single hyphens (e.g. ending-response).", "slug")
+    if Metric.objects.filter(slug=slug).exists():
+        raise ServiceError(f"A metric “{slug}” already exists; propose a new version of it instead.", "slug")
+    _check_derived(spec)
+    metric = Metric.objects.create(slug=slug, created_by=actor)
+    version = _create_derived(metric, 1, spec, actor, change_note)
+    record_audit(actor=actor, verb="metric.propose", target=version,
+                 data={"slug": slug, "number": 1, "formula": spec.formula, "inputs": version.formula_inputs})
+    return version
+
+
+@transaction.atomic
+def propose_derived_version(*, actor: User, metric: Metric, spec: DerivedSpec, change_note: str = "") -> MetricVersion:
+    """A new proposed version of a metric, derived by a formula (e.g. over its inputs' new versions)."""
+    require_curator(actor)
+    metric = Metric.objects.select_for_update().get(pk=metric.pk)
+    latest = metric.versions.order_by("-number").first()
+    if latest is not None and latest.formula == spec.formula and latest.formula_inputs == [v.pk for v in spec.inputs] \
+            and latest.name == spec.name.strip() and latest.definition == spec.definition.strip():
+        raise ServiceError("Nothing changed from the latest version.", "definition")
+    number = (metric.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = _create_derived(metric, number, spec, actor, change_note)
+    record_audit(actor=actor, verb="metric.propose_version", target=version,
+                 data={"slug": metric.slug, "number": number, "formula": spec.formula, "inputs": version.formula_inputs})
+    return version
+
+
 # --- rubrics ------------------------------------------------------------------------------------
 
 
@@ -266,6 +352,11 @@ def _check_rubric_versions(rubric: Rubric | None, versions: list[MetricVersion])
         if version.status != MetricVersion.Status.ADOPTED and version.pk not in present:
             raise ServiceError(f"“{version}” is {version.status}; only adopted versions can be added to a rubric.",
                                "versions")
+    chosen = {v.pk for v in versions}
+    for version in versions:
+        if version.is_derived and not {int(i) for i in version.formula_inputs} <= chosen:
+            raise ServiceError(f"“{version}” is derived from metric versions this rubric does not hold; "
+                               "add its inputs too.", "versions")
     return versions
 
 

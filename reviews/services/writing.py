@@ -112,7 +112,7 @@ def check_value(version: MetricVersion, raw: Any, field: str) -> CheckedScore:
 
 
 def _rubric_lookup(interview: Interview) -> tuple[list[MetricVersion], dict[str, MetricVersion]]:
-    versions = selectors.rubric_versions(selectors.rubric_for(interview))
+    versions = selectors.rubric_versions(selectors.rubric_for(interview), scored_only=True)
     lookup: dict[str, MetricVersion] = {}
     for version in versions:
         lookup[version.metric.slug] = version

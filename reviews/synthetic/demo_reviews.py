@@ -190,7 +190,7 @@ def load_demo_reviews(*, seed: int = 11) -> dict[str, int]:
     interviews = list(Interview.objects.filter(study=study, status=Interview.Status.SUBMITTED).order_by("pk"))
     created = 0
     for number, interview in enumerate(interviews[:FULLY_REVIEWED + PARTLY_REVIEWED]):
-        versions = selectors.rubric_versions(selectors.rubric_for(interview))
+        versions = selectors.rubric_versions(selectors.rubric_for(interview), scored_only=True)
         wanted = 3 if number < FULLY_REVIEWED else rng.choice([1, 2])
         pool = people if number < FULLY_REVIEWED else people[1:]  # leave reviewer1 something to claim
         for user, bias, noise in rng.sample(pool, k=wanted):
@@ -209,7 +209,7 @@ def load_demo_reviews(*, seed: int = 11) -> dict[str, int]:
         "model_identifier": "demo-judge", "description": "A synthetic stand-in for a model judge (demo data)."})
     judged = 0
     for interview in interviews[:FULLY_REVIEWED]:
-        versions = selectors.rubric_versions(selectors.rubric_for(interview))[:23]
+        versions = selectors.rubric_versions(selectors.rubric_for(interview), scored_only=True)[:23]
         for replicate in (0, 1):
             raw = _scores(rng, interview, versions, 0.2, 0.3)
             scores = [check_value(v, raw.get(v.metric.slug), v.metric.slug) for v in versions]

@@ -109,7 +109,7 @@ def workspace(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     slot = selectors.held_assignment(user, interview)
     if review is None and slot is None:
         return forbidden(request, "Claim this interview from your review queue (or be assigned it) to review it.")
-    versions = selectors.rubric_versions(selectors.rubric_for(interview))
+    versions = selectors.rubric_versions(selectors.rubric_for(interview), scored_only=True)
     draft = selectors.open_draft(review)
     shown = draft or (review.current_revision if review else None)
     status = 200

@@ -75,7 +75,9 @@ class MetricView(PublicView):
 
 class CoverageView(PublicView):
     @extend_schema(parameters=FILTERS, responses=OpenApiTypes.OBJECT,
-                   summary="Per interviewer × metric: interviews assessed and share with no value (cannot judge)")
+                   summary="Per interviewer × metric: interviews assessed and share with no value (cannot judge); "
+                           "`adequacy`: per interviewer name and interview-quality metric, the share of interviews "
+                           "at each level with n and a 95% Wilson interval, and the coverage-gap sentences")
     def get(self, request: Request) -> Response:
         parsed = parse_filters(request.query_params)
         if parsed.errors:

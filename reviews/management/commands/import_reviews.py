@@ -12,8 +12,9 @@ from reviews.still_alive_scores import ScoreFileError
 
 
 class Command(BaseCommand):
-    help = ("Import Still Alive judge score files (scores-*/<model>.json) as automated reviews of the imported "
-            "sessions: one review per judge × replicate × session. Running it again adds nothing.")
+    help = ("Import Still Alive judge score files (scores-*/<model>.json) and interview-adequacy files "
+            "(adequacy-scores/*.json) as automated reviews of the imported sessions: one review per judge × "
+            "replicate × session. Running it again adds nothing.")
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("paths", nargs="+", help="Score files or folders holding them")
@@ -73,6 +74,10 @@ class Command(BaseCommand):
                                    "records skipped (import the sessions first with import_interviews)"))
         for row in result.rejected:
             out(self.style.ERROR(f"Rejected {row['location']}: {row.get('field', '')} {row['error']}".strip()))
+        if result.readings:
+            out("Interview-adequacy values, by how each was read:")
+            for (slug, how), count in sorted(result.readings.items()):
+                out(f"  {count:6d}  {slug}: {how}")
         if result.unknown_fields:
             out(f"Fields not imported: {', '.join(sorted(result.unknown_fields))}")
         out(f"Evidence quotes: {result.evidence} ({result.evidence_anchored} found verbatim in the transcript)")
