@@ -230,7 +230,8 @@ def account(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        _, new_key = services.create_api_token(user=request.user, name=form.cleaned_data["name"])
+        _, new_key = services.create_api_token(user=request.user, name=form.cleaned_data["name"],
+                                               scope=form.cleaned_data["scope"])
         form = ApiTokenForm()
     tokens = selectors.active_tokens(request.user)
     return render(request, "account/profile.html", {"form": form, "tokens": tokens, "new_key": new_key})

@@ -51,7 +51,7 @@ def test_password_reset_sends_mail(client, make_user):
 
 def test_token_is_shown_once_and_can_be_revoked(client, contributor):
     client.force_login(contributor)
-    response = client.post(reverse("account"), {"name": "upload script"})
+    response = client.post(reverse("account"), {"name": "upload script", "scope": "write"})
     key = re.search(r'id="new-token">(rc_[^<]+)<', response.content.decode()).group(1)
     token = ApiToken.objects.get(user=contributor)
     assert token.key_hash != key and key not in token.key_hash

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from commons.models import ApiToken
@@ -26,6 +26,11 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
         token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(key), revoked_at__isnull=True).first()
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        if token.scope == ApiToken.Scope.READ_ONLY and request.method not in permissions.SAFE_METHODS:
+            # Refused for every view at once, whatever its own permission classes say.
+            raise exceptions.PermissionDenied(_(
+                "This API token is read-only: it may only read (GET, HEAD, OPTIONS). "
+                "Create a read-and-write token on /account/ to change data."))
         touch_token(token)
         return token.user, token
 
