@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -5,6 +6,11 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from commons import views
+from commons.ratelimits import AdminLoginThrottle, rate_limited
+
+# The admin signs in through allauth (its login limits, and the second factor for those who have one), and
+# /admin/login/ itself is limited per client address: no password form that skips either.
+admin.site.login = rate_limited(AdminLoginThrottle, "admin sign-in attempts")(secure_admin_login(admin.site.login))
 
 urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)),

@@ -16,6 +16,7 @@ from commons import selectors, services
 from commons.forms import ApiTokenForm, BulkImportForm, InterviewSubmitForm, WithdrawForm
 from commons.models import ApiToken, Interview, Interviewer, Study, TargetModel, User
 from commons.params import MAX_ID, BadParameter, parse_id
+from commons.ratelimits import ImportThrottle, UploadThrottle, rate_limited
 from commons.transcripts import FORMATS, ParsedInterview
 from commons.transcripts.types import ROOT
 
@@ -84,6 +85,7 @@ def my_interviews(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited(UploadThrottle, "transcript uploads")  # each POST: preview or save
 def interview_submit(request: HttpRequest) -> HttpResponse:
     """Step 1 parses and previews (nothing saved); step 2 saves as draft or submits."""
     preview = None
@@ -197,6 +199,7 @@ def interview_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@rate_limited(ImportThrottle, "bulk imports")
 def import_new(request: HttpRequest) -> HttpResponse:
     form = BulkImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
