@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from commons import selectors, services
+from commons.curators import second_factor_redirect
 from commons.forms import ApiTokenForm, BulkImportForm, InterviewSubmitForm, WithdrawForm
 from commons.models import ApiToken, Interview, Interviewer, Study, TargetModel, User
 from commons.params import MAX_ID, BadParameter, parse_id
@@ -251,6 +252,8 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def curation_users(request: HttpRequest) -> HttpResponse:
+    if sent_on := second_factor_redirect(request):
+        return sent_on
     if not request.user.is_curator:
         return HttpResponseForbidden("Curators only.")
     if request.method == "POST":

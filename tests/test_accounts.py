@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from commons.models import ApiToken, AuditEvent, User
+from tests.fixtures.mfa import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,8 @@ def test_curator_grants_roles_in_the_web_ui(client, curator, contributor, outsid
     assert client.get(reverse("curation_users")).status_code == 403
     assert client.post(reverse("curation_users"), {"user": outsider.pk, "role": "curator", "grant": "1"}).status_code == 403
     assert not User.objects.get(pk=outsider.pk).is_curator
-    client.force_login(curator)
+    client.logout()
+    sign_in_with_second_factor(client, curator)
     assert contributor.email in client.get(reverse("curation_users")).content.decode()
     client.post(reverse("curation_users"), {"user": contributor.pk, "role": "reviewer", "grant": "1"})
     assert User.objects.get(pk=contributor.pk).is_reviewer
