@@ -27,8 +27,8 @@ from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
 CONTINUE_SESSION_KEY = "curator_continue"  # the curator page to go back to once the second factor is set up
-SETUP_MESSAGE = ("Curator pages need two-factor sign-in. Set up an authenticator app here; "
-                 "then you can go back to the page you asked for.")
+SETUP_MESSAGE = ("Curator pages need two-factor sign-in: set up an authenticator app (after confirming your "
+                 "password); then you can go back to the page you asked for.")
 VERIFY_MESSAGE = ("Curator pages need your second factor in this session: enter the code from your "
                   "authenticator app, or one of your recovery codes.")
 API_MESSAGE = ("Curator actions need two-factor sign-in: the token's owner must set up an authenticator app "
