@@ -6,6 +6,7 @@ Codes are computed from the authenticator's secret exactly as a phone app comput
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -185,3 +186,35 @@ def test_the_rule_can_be_turned_off(settings, curator, curator_pages):
     client = Client()
     client.force_login(curator)
     assert all(client.get(path).status_code == 200 for path in curator_pages)
+
+
+def test_the_demo_code_helper_agrees_with_rfc_6238_and_allauth():
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    from commons.totp import code_at
+
+    # RFC 6238 appendix B, SHA-1, secret "12345678901234567890": 94287082 at t=59 (6 digits: 287082).
+    rfc_secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    assert code_at(rfc_secret, 59) == "287082"
+    assert code_at(rfc_secret, 1111111109) == "081804"
+    for moment in (0, 1_700_000_000, 1_800_000_029):
+        assert code_at("DEMOCURATORSECRETDEMOCURATORKEY2", moment) == format_hotp_value(
+            hotp_value("DEMOCURATORSECRETDEMOCURATORKEY2", moment // 30))
+
+
+def test_the_demo_curator_can_open_curator_pages_with_the_published_secret(settings):
+    from commons.totp import code_at
+    from reviews.synthetic.demo_interviews import DEMO_CURATOR_EMAIL, DEMO_CURATOR_TOTP_SECRET, DEMO_PASSWORD
+    from reviews.synthetic.demo_interviews import load_demo
+
+    load_demo(interviews=3)
+    load_demo(interviews=3)  # again: still one authenticator
+    curator = User.objects.get(email=DEMO_CURATOR_EMAIL)
+    assert Authenticator.objects.filter(user=curator, type=Authenticator.Type.TOTP).count() == 1
+    client = Client()
+    assert client.post(reverse("account_login"), {"login": DEMO_CURATOR_EMAIL, "password": DEMO_PASSWORD}
+                       )["Location"] == reverse("mfa_authenticate")
+    current_code(DEMO_CURATOR_TOTP_SECRET)  # (waits out the last two seconds of a window)
+    assert client.post(reverse("mfa_authenticate"), {"code": code_at(DEMO_CURATOR_TOTP_SECRET, time.time())}
+                       ).status_code == 302
+    assert client.get("/curation/users/").status_code == 200
