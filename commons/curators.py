@@ -88,12 +88,40 @@ def second_factor_redirect(request: HttpRequest) -> HttpResponse | None:
     message saying why; None for everyone else (curators who passed, and non-curators, whom the caller refuses)."""
     if not needs_second_factor(request):
         return None
-    back = _back_to(request)
+    return _send_for_second_factor(request)
+
+
+def staff_needs_second_factor(request: Any) -> bool:
+    """The admin edits roles and everything else: staff meet the same rule as curators."""
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and user.is_staff and required()
+                and not passed_second_factor(request))
+
+
+def admin_has_permission(original: Any) -> Any:
+    def has_permission(request: HttpRequest) -> bool:
+        return original(request) and not staff_needs_second_factor(request)
+    return has_permission
+
+
+def admin_login(view: Any) -> Any:
+    """/admin/login/ for signed-in staff short of the second factor: where to get it, not a password form."""
+    def login(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if staff_needs_second_factor(request):
+            return _send_for_second_factor(request, back=request.GET.get("next") or reverse("admin:index"),
+                                           who="The admin needs")
+        return view(request, *args, **kwargs)
+    return login
+
+
+def _send_for_second_factor(request: HttpRequest, back: str | None = None, who: str = "") -> HttpResponse:
+    back = back or _back_to(request)
+    reword = (lambda text: text.replace("Curator pages need", who)) if who else (lambda text: text)
     if not has_authenticator_app(request.user):
-        request.session[CONTINUE_SESSION_KEY] = back
-        messages.warning(request, SETUP_MESSAGE)
+        request.session[CONTINUE_SESSION_KEY] = back if url_has_allowed_host_and_scheme(back, allowed_hosts=None) else ""
+        messages.warning(request, reword(SETUP_MESSAGE))
         return HttpResponseRedirect(reverse("mfa_activate_totp"))
-    messages.info(request, VERIFY_MESSAGE)
+    messages.info(request, reword(VERIFY_MESSAGE))
     return HttpResponseRedirect(f"{reverse('mfa_reauthenticate')}?{urlencode({'next': back})}")
 
 

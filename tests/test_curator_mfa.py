@@ -218,3 +218,18 @@ def test_the_demo_curator_can_open_curator_pages_with_the_published_secret(setti
     assert client.post(reverse("mfa_authenticate"), {"code": code_at(DEMO_CURATOR_TOTP_SECRET, time.time())}
                        ).status_code == 302
     assert client.get("/curation/users/").status_code == 200
+
+
+def test_staff_need_the_second_factor_for_the_admin(make_user):
+    staff = make_user("staff@example.org", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    bounced = client.get("/admin/")
+    assert bounced.status_code == 302 and bounced["Location"].startswith("/admin/login/")
+    sent = client.get(bounced["Location"])
+    assert sent.status_code == 302 and sent["Location"] == reverse("mfa_activate_totp")
+    assert "The admin needs two-factor sign-in" in " ".join(_messages(sent))
+    assert client.get("/admin/commons/user/").status_code == 302
+    signed_in = sign_in_with_second_factor(Client(), staff)
+    assert signed_in.get("/admin/").status_code == 200
+    assert signed_in.get("/admin/commons/user/").status_code == 200
