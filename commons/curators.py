@@ -14,7 +14,7 @@ this is the request-level rule the views apply before calling them.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlparse
 
 from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
@@ -79,7 +79,8 @@ def _back_to(request: HttpRequest) -> str:
         return request.get_full_path()
     referer = request.headers.get("Referer", "")
     if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
-        return referer
+        page = urlparse(referer)  # the form the action was posted from, as a path on this site
+        return page.path + (f"?{page.query}" if page.query else "")
     return reverse("account")
 
 
@@ -135,7 +136,7 @@ def record_setup_as_passed(sender: Any, request: HttpRequest | None, user: Any, 
         return
     record_authentication(request, user, "mfa", type=authenticator.type, id=authenticator.pk)
     wanted = request.session.pop(CONTINUE_SESSION_KEY, "")
-    if wanted and user.is_curator:
+    if wanted and (user.is_curator or user.is_staff):
         messages.success(request, format_html(
             'Two-factor sign-in is on. Keep your recovery codes below somewhere safe, then '
             '<a href="{}">go back to the curator page you asked for</a>.', wanted))
