@@ -10,3 +10,8 @@ class CommonsConfig(AppConfig):
         # Make the Celery app the current one before any task is sent from a web process.
         from commons import celery  # noqa: F401
         from commons.api import schema  # noqa: F401 - registers the token scheme with drf-spectacular
+        from allauth.mfa.signals import authenticator_added
+
+        from commons.curators import record_setup_as_passed
+
+        authenticator_added.connect(record_setup_as_passed, dispatch_uid="commons.curators.record_setup_as_passed")

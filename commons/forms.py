@@ -8,7 +8,7 @@ from django.conf import settings
 from django.forms.renderers import DjangoTemplates
 
 from commons import selectors
-from commons.models import Interview, Interviewer, Licence, Study, TargetModel
+from commons.models import ApiToken, Interview, Interviewer, Licence, Study, TargetModel
 from commons.transcripts import FORMATS
 
 SUGGESTED_TOPICS = [
@@ -153,6 +153,9 @@ class BulkImportForm(ScopedChoicesForm):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What will use it, e.g. “upload script”.")
+    scope = forms.ChoiceField(
+        choices=ApiToken.Scope.choices, initial=ApiToken.Scope.READ_ONLY, widget=forms.RadioSelect,
+        help_text="A read-only token can download but never change anything, even if it leaks.")
 
 
 class PublicNameForm(forms.Form):

@@ -33,12 +33,18 @@ class User(AbstractUser):
 
 
 class ApiToken(models.Model):
-    """A personal API token. Only its SHA-256 is stored; the key is shown once at creation."""
+    """A personal API token. Only its SHA-256 is stored; the key is shown once at creation. A read-only
+    token may only read (GET, HEAD, OPTIONS): a script that only downloads cannot change anything if it leaks."""
+
+    class Scope(models.TextChoices):
+        READ_ONLY = "read", "read-only"
+        READ_WRITE = "write", "read and write"
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12)
     key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ_WRITE)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

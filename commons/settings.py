@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "commons",
     "reviews",
     "reviews.reliability",
@@ -178,6 +179,29 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Research Commons] "
+# Two-factor sign-in (allauth.mfa): an authenticator app (TOTP) and recovery codes, for everyone, from
+# /account/. Curator pages and curator API calls need it (commons/curators.py) unless this is turned off.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = SITE_NAME
+CURATOR_MFA_REQUIRED = envbool("CURATOR_MFA_REQUIRED", True)
+ACCOUNT_ADAPTER = "commons.accounts.AccountAdapter"  # allauth's limits count by commons.ratelimits.client_ip
+
+# Client addresses (commons/ratelimits.py): how many reverse proxies we run in front of the app, each
+# appending to X-Forwarded-For. 0 = the app is reached directly and REMOTE_ADDR is the client; behind
+# .deploy/nginx.conf it is 1. Never more than the proxies you run: each extra one lets a client choose its
+# address. allauth is told the same (its own look-up is replaced by the adapter above anyway).
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Rate limits (README, "Rate limits"): requests per window, counted in the cache (fail open if Redis is down).
+RATE_LIMITS = {
+    "anon": f"{envint('RATE_LIMIT_ANON_PER_MINUTE', 120)}/min",  # anonymous API calls, per client address
+    "user": f"{envint('RATE_LIMIT_USER_PER_MINUTE', 1200)}/min",  # browser (session) API calls, per user
+    "token": f"{envint('RATE_LIMIT_TOKEN_PER_MINUTE', 600)}/min",  # calls with an API token, per token
+    "invalid_token": f"{envint('RATE_LIMIT_INVALID_TOKEN_PER_MINUTE', 20)}/min",  # bad tokens, per address
+    "upload": f"{envint('RATE_LIMIT_UPLOADS_PER_HOUR', 120)}/hour",  # transcript uploads, per user
+    "import": f"{envint('RATE_LIMIT_IMPORTS_PER_HOUR', 20)}/hour",  # bulk imports, per user
+    "admin_login": f"{envint('RATE_LIMIT_ADMIN_LOGIN_PER_MINUTE', 10)}/min",  # /admin/login/ posts, per address
+}
 
 # Locally (DEBUG) mail is printed to the console; in production it goes out by SMTP unless told otherwise.
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend" if DEBUG
@@ -259,7 +283,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "commons.api.pagination.BoundedLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"anon": "120/min", "user": "1200/min"},
+    "DEFAULT_THROTTLE_CLASSES": [  # rates: RATE_LIMITS above, read at call time
+        "commons.ratelimits.AnonymousThrottle",
+        "commons.ratelimits.SessionUserThrottle",
+        "commons.ratelimits.TokenThrottle",
+    ],
     "EXCEPTION_HANDLER": "commons.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -5,6 +6,17 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from commons import views
+from commons.curators import admin_has_permission, admin_login
+from commons.ratelimits import AdminLoginThrottle, rate_limited
+
+# The admin signs in through allauth (its login limits and second factor), and /admin/login/ itself is
+# limited per client address: no password form that skips either.
+# Staff meet the curators' second-factor rule (commons/curators.py): the admin edits roles too.
+if not getattr(admin.site, "secured_by_commons", False):  # once, even if this module is imported again
+    admin.site.login = rate_limited(AdminLoginThrottle, "admin sign-in attempts")(
+        admin_login(secure_admin_login(admin.site.login)))
+    admin.site.has_permission = admin_has_permission(admin.site.has_permission)
+    admin.site.secured_by_commons = True
 
 urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)),

@@ -13,9 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from commons import selectors, services
+from commons.curators import second_factor_redirect
 from commons.forms import ApiTokenForm, BulkImportForm, InterviewSubmitForm, PublicNameForm, WithdrawForm
 from commons.models import ApiToken, Interview, Interviewer, Study, TargetModel, User
 from commons.params import MAX_ID, BadParameter, parse_id
+from commons.ratelimits import ImportThrottle, UploadThrottle, rate_limited
 from commons.transcripts import FORMATS, ParsedInterview
 from commons.transcripts.types import ROOT
 
@@ -84,6 +86,7 @@ def my_interviews(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@rate_limited(UploadThrottle, "transcript uploads")  # each POST: preview or save
 def interview_submit(request: HttpRequest) -> HttpResponse:
     """Step 1 parses and previews (nothing saved); step 2 saves as draft or submits."""
     preview = None
@@ -197,6 +200,7 @@ def interview_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@rate_limited(ImportThrottle, "bulk imports")
 def import_new(request: HttpRequest) -> HttpResponse:
     form = BulkImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -230,7 +234,8 @@ def account(request: HttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        _, new_key = services.create_api_token(user=request.user, name=form.cleaned_data["name"])
+        _, new_key = services.create_api_token(user=request.user, name=form.cleaned_data["name"],
+                                               scope=form.cleaned_data["scope"])
         form = ApiTokenForm()
     tokens = selectors.active_tokens(request.user)
     return render(request, "account/profile.html", {"form": form, "tokens": tokens, "new_key": new_key,
@@ -269,6 +274,8 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def curation_users(request: HttpRequest) -> HttpResponse:
+    if sent_on := second_factor_redirect(request):
+        return sent_on
     if not request.user.is_curator:
         return HttpResponseForbidden("Curators only.")
     if request.method == "POST":

@@ -108,6 +108,16 @@ def curator(make_user):
 
 
 @pytest.fixture
+def curator_client(curator):
+    """A browser session for `curator` that passed the second factor (tests/fixtures/mfa.py)."""
+    from django.test import Client
+
+    from tests.fixtures.mfa import sign_in_with_second_factor
+
+    return sign_in_with_second_factor(Client(), curator)
+
+
+@pytest.fixture
 def reviewer(make_user):
     return make_user("rita@uni-a.example", is_reviewer=True)
 
@@ -119,6 +129,10 @@ def api_client_for():
     from commons import services
 
     def make(user) -> APIClient:
+        if user.is_curator:  # curator calls need the token's owner to have a second factor (commons/curators.py)
+            from tests.fixtures.mfa import give_authenticator_app
+
+            give_authenticator_app(user)
         _, key = services.create_api_token(user=user, name="tests")
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")

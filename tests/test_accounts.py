@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from commons.models import ApiToken, AuditEvent, User
+from tests.fixtures.mfa import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,7 @@ def test_password_reset_sends_mail(client, make_user):
 
 def test_token_is_shown_once_and_can_be_revoked(client, contributor):
     client.force_login(contributor)
-    response = client.post(reverse("account"), {"name": "upload script"})
+    response = client.post(reverse("account"), {"name": "upload script", "scope": "write"})
     key = re.search(r'id="new-token">(rc_[^<]+)<', response.content.decode()).group(1)
     token = ApiToken.objects.get(user=contributor)
     assert token.key_hash != key and key not in token.key_hash
@@ -90,7 +91,8 @@ def test_curator_grants_roles_in_the_web_ui(client, curator, contributor, outsid
     assert client.get(reverse("curation_users")).status_code == 403
     assert client.post(reverse("curation_users"), {"user": outsider.pk, "role": "curator", "grant": "1"}).status_code == 403
     assert not User.objects.get(pk=outsider.pk).is_curator
-    client.force_login(curator)
+    client.logout()
+    sign_in_with_second_factor(client, curator)
     assert contributor.email in client.get(reverse("curation_users")).content.decode()
     client.post(reverse("curation_users"), {"user": contributor.pk, "role": "reviewer", "grant": "1"})
     assert User.objects.get(pk=contributor.pk).is_reviewer

@@ -45,7 +45,9 @@ def world(keep_connection, make_user, make_interview, api_client_for):
     study = Study.objects.create(title="Tone", slug="tone", factors={"tone": ["warm", "cold"]}, created_by=author)
     make_interview(author, study=study, conditions={"tone": "warm"}, topics=["memory"])
     from commons import services
+    from tests.fixtures.mfa import give_authenticator_app
 
+    give_authenticator_app(caller)  # curator calls need the token's owner to have a second factor
     _, key = services.create_api_token(user=caller, name="schemathesis")
     return {"Authorization": f"Token {key}"}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from tests.fixtures.mfa import sign_in_with_second_factor
+
 pytestmark = pytest.mark.django_db
 
 HUGE = "9" * 25  # beyond any 64-bit key
@@ -31,9 +33,7 @@ def reviewer_curator(make_user):
 
 
 def _client(user) -> Client:
-    client = Client(raise_request_exception=False)
-    client.force_login(user)
-    return client
+    return sign_in_with_second_factor(Client(raise_request_exception=False), user)  # a curator: second factor
 
 
 @pytest.mark.parametrize("template", ID_PATHS)

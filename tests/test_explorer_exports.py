@@ -18,6 +18,7 @@ from reviews.explorer.models import DatasetRelease
 from commons.models import Interview
 from tests import factories
 from tests.factories import Corpus
+from tests.fixtures.mfa import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +157,8 @@ def test_release_pages_downloads_and_permissions(media, corpus, client, curator,
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     client.force_login(contributor)
     assert client.post("/explore/data/new/").status_code == 403
-    client.force_login(curator)
+    client.logout()
+    sign_in_with_second_factor(client, curator)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/explore/data/new/", {"note": "First public release"})
     assert response.status_code == 302

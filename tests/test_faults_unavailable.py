@@ -21,6 +21,7 @@ from commons.broker import UNAVAILABLE_MESSAGE
 from commons.models import ImportJob
 from reviews.explorer.models import DatasetRelease
 from tests.fixtures.payloads import chat_line, jsonl
+from tests.fixtures.mfa import sign_in_with_second_factor
 
 
 def closed_port() -> int:
@@ -107,7 +108,7 @@ def test_an_upload_with_the_broker_down_is_a_503_and_its_job_says_why(redis_down
 @pytest.mark.django_db(transaction=True)
 def test_a_release_request_with_the_broker_down_is_a_503_and_the_release_says_why(redis_down, make_user):
     client = Client(raise_request_exception=False)
-    client.force_login(make_user("curator@example.org", is_curator=True))
+    sign_in_with_second_factor(client, make_user("curator@example.org", is_curator=True))
     response = client.post("/explore/data/new/", {"note": "monthly"})
     assert response.status_code == 503 and "background queue is unavailable" in response.content.decode()
     release = DatasetRelease.objects.get()

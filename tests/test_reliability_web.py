@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from reviews.reliability import services
 from reviews.reliability.models import AgreementResult, UnitDisagreement
+from tests.fixtures.mfa import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,8 @@ def test_only_curators_get_internal_numbers(client, computed, contributor, curat
         html = client.get("/agreement/?audience=internal").content.decode()
         assert "Internal numbers" not in html and f"α {internal.alpha:.3f}" not in html
         assert client.get(f"/agreement/results/{internal.pk}/").status_code == 404
-    client.force_login(curator)
+    client.logout()
+    sign_in_with_second_factor(client, curator)
     html = client.get("/agreement/?audience=internal").content.decode()
     assert "Internal numbers" in html and f"α {internal.alpha:.3f}" in html
     detail = client.get(f"/agreement/results/{internal.pk}/").content.decode()
@@ -90,7 +92,8 @@ def test_adjudication_is_for_curators_only(client, computed, contributor, curato
     reviewer = world.reviewer(0)
     client.force_login(reviewer)
     assert client.get("/agreement/adjudication/").status_code == 403
-    client.force_login(curator)
+    client.logout()
+    sign_in_with_second_factor(client, curator)
     html = client.get("/agreement/adjudication/?metric=warmth").content.decode()
     flagged = UnitDisagreement.objects.filter(metric_version=world.interval, relative_disagreement__gt=0.5)
     assert flagged.exists()

@@ -14,6 +14,7 @@ from reviews import services
 from reviews.models import Review
 from tests import factories
 from tests.factories import TRANSCRIPT, claim_and_submit, content, rubric
+from tests.fixtures.mfa import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,8 @@ def assert_blind(results: dict[str, tuple[int, str]], world) -> None:
 
 def client_for(user) -> Client:
     client = Client()
+    if user is not None and user.is_curator:
+        return sign_in_with_second_factor(client, user)  # curator pages need the second factor
     if user is not None:
         client.force_login(user)
     return client

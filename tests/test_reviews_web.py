@@ -13,12 +13,15 @@ from reviews import services
 from reviews.models import MetricVersion, Review, ReviewerApplication
 from tests import factories
 from tests.factories import TRANSCRIPT, content, rubric
+from tests.fixtures.mfa import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
 
 def client_for(user) -> Client:
     client = Client()
+    if user is not None and user.is_curator:
+        return sign_in_with_second_factor(client, user)  # curator pages need the second factor
     if user is not None:
         client.force_login(user)
     return client

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 from django.core.exceptions import PermissionDenied
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -18,4 +20,14 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response({exc.field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, PermissionDenied) and str(exc):
         exc = exceptions.PermissionDenied(str(exc))
+    if isinstance(exc, exceptions.Throttled):
+        return _too_many_requests(exc)
     return drf_exception_handler(exc, context)
+
+
+def _too_many_requests(exc: exceptions.Throttled) -> Response:
+    """429 saying what was limited and when to come back, with Retry-After (DRF's own wording names no cause)."""
+    wait = max(1, math.ceil(exc.wait)) if exc.wait is not None else 60
+    reason = getattr(exc, "reason", "") or "Too many requests: this API's rate limit was reached."
+    return Response({"detail": f"{reason} Try again in {wait} seconds."}, status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(wait)})

@@ -21,6 +21,7 @@ from commons.api.serializers import (
     WithdrawSerializer,
 )
 from commons.models import ImportJob, Interviewer, Study, TargetModel
+from commons.ratelimits import ImportThrottle, UploadThrottle
 
 LISTING_FILTERS = [
     OpenApiParameter("target_model", int, description="Target model id"),
@@ -108,6 +109,9 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_serializer_class(self):
         return InterviewDetailSerializer if self.action == "retrieve" else InterviewSerializer
 
+    def get_throttles(self) -> list:
+        return [*super().get_throttles(), *([UploadThrottle()] if self.action == "create" else [])]
+
     @extend_schema(parameters=LISTING_FILTERS)
     def list(self, request: Request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
@@ -158,6 +162,9 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_queryset(self) -> QuerySet[ImportJob]:
         return ImportJob.objects.filter(owner=self.request.user).defer("upload")
+
+    def get_throttles(self) -> list:
+        return [*super().get_throttles(), *([ImportThrottle()] if self.action == "create" else [])]
 
     @extend_schema(request=ImportCreateSerializer, responses={202: ImportJobSerializer})
     def create(self, request: Request) -> Response:

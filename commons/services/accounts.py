@@ -20,14 +20,17 @@ def hash_token(key: str) -> str:
 
 
 @transaction.atomic
-def create_api_token(*, user: User, name: str) -> tuple[ApiToken, str]:
+def create_api_token(*, user: User, name: str, scope: str = ApiToken.Scope.READ_WRITE) -> tuple[ApiToken, str]:
     """Returns the token row and the key, which is never stored and cannot be shown again."""
     name = name.strip()
     if not name:
         raise ServiceError("Name the token (e.g. the script that will use it).", "name")
+    if scope not in ApiToken.Scope.values:
+        raise ServiceError(f"Choose the token's scope: {', '.join(ApiToken.Scope.labels)}.", "scope")
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:10], key_hash=hash_token(key))
-    record_audit(actor=user, verb="token.create", target=token, data={"name": token.name})
+    token = ApiToken.objects.create(user=user, name=name[:100], prefix=key[:10], key_hash=hash_token(key),
+                                    scope=scope)
+    record_audit(actor=user, verb="token.create", target=token, data={"name": token.name, "scope": scope})
     return token, key
 
 

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from commons.curators import API_MESSAGE, acts_as_curator, needs_second_factor
 from commons.models import Interview, Study
 from commons.params import parse_id, require_id
 from commons.selectors import get_viewable_interview
@@ -65,6 +66,8 @@ class RoleErrorsMixin:
 
 
 def _curator(request: Request) -> None:
+    if needs_second_factor(request):
+        raise PermissionDenied(API_MESSAGE)
     if not request.user.is_curator:
         raise PermissionDenied("Only curators can do this.")
 
@@ -201,7 +204,7 @@ class ApplicationViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.Retrieve
 
     def get_queryset(self) -> QuerySet[ReviewerApplication]:
         qs = ReviewerApplication.objects.select_related("applicant")
-        if not self.request.user.is_curator:
+        if not acts_as_curator(self.request):
             qs = qs.filter(applicant=self.request.user)
         if self.request.query_params.get("status"):
             qs = qs.filter(status=self.request.query_params["status"])

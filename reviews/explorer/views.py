@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from commons.curators import second_factor_redirect
 from reviews.explorer import charts, materialize, selectors
 from reviews.explorer import releases as release_service
 from reviews.explorer.filters import ParsedFilters, parse_filters
@@ -142,6 +143,8 @@ def release_file(request: HttpRequest, version: str, name: str) -> FileResponse:
 @login_required
 @require_POST
 def request_release(request: HttpRequest) -> HttpResponse:
+    if sent_on := second_factor_redirect(request):
+        return sent_on
     if not request.user.is_curator:
         return HttpResponseForbidden("Only curators can publish a release.")
     release = release_service.request_release(requested_by=request.user, note=request.POST.get("note", ""))

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 
+from commons.curators import acts_as_curator, second_factor_redirect
 from commons.http import AuthenticatedHttpRequest
 from reviews.models import MetricVersion
 from reviews.reliability import conf, selectors
@@ -28,11 +29,13 @@ SLICE_ORDER = {value: i for i, value in enumerate(SliceType.values)}
 
 
 def _is_curator(request: HttpRequest) -> bool:
-    return bool(request.user.is_authenticated and request.user.is_curator)
+    return acts_as_curator(request)
 
 
 def agreement(request: HttpRequest) -> HttpResponse:
     """Public: alpha with its interval and n per metric (overview) or per metric and slice (filtered)."""
+    if request.GET.get("audience") == Audience.INTERNAL and (sent_on := second_factor_redirect(request)):
+        return sent_on
     audience = selectors.audience_for(request.user, request.GET.get("audience"))
     results = selectors.agreement_results(request.user, audience=audience)
     metric = (request.GET.get("metric") or "").strip()
@@ -88,6 +91,8 @@ def agreement(request: HttpRequest) -> HttpResponse:
 def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One result with everything it rests on; curators also see the reviewer-level breakdown."""
     result = selectors.get_result(request.user, pk)
+    if result.audience == Audience.INTERNAL and (sent_on := second_factor_redirect(request)):
+        return sent_on
     show_raters = _is_curator(request) and result.audience == Audience.INTERNAL
     pairwise = result.pairwise if show_raters else {}
     matrix = []
@@ -110,6 +115,8 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def adjudication(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Curators: interviews whose reviewers disagree beyond the threshold, worst first."""
+    if sent_on := second_factor_redirect(request):
+        return sent_on
     if not _is_curator(request):
         return HttpResponseForbidden("Curators only.")
     metric = (request.GET.get("metric") or "").strip()

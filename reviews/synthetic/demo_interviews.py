@@ -13,12 +13,17 @@ from commons.models import Interview, Interviewer, Study, TargetModel, User
 from commons.transcripts.types import InterviewerInfo, ParsedInterview, ParsedTurn
 
 DEMO_PASSWORD = "demo-password-1"
+# Curator pages need a second factor (commons/curators.py). The demo curator's authenticator app has this
+# fixed, published secret — add it to an app, or `python -m commons.totp <secret>` prints the current code.
+# A demo account only: never give a real account a known secret.
+DEMO_CURATOR_EMAIL = "curator@demo.invalid"
+DEMO_CURATOR_TOTP_SECRET = "DEMOCURATORSECRETDEMOCURATORKEY2"
 DEMO_USERS = [
     ("contributor@demo.invalid", "Demo contributor", {}),
     ("reviewer1@demo.invalid", "Demo reviewer 1", {"is_reviewer": True}),
     ("reviewer2@demo.invalid", "Demo reviewer 2", {"is_reviewer": True}),
     ("reviewer3@demo.invalid", "Demo reviewer 3", {"is_reviewer": True}),
-    ("curator@demo.invalid", "Demo curator", {"is_curator": True, "is_reviewer": True}),
+    (DEMO_CURATOR_EMAIL, "Demo curator", {"is_curator": True, "is_reviewer": True}),
 ]
 DEMO_MODELS = [
     ("Aster-1 (demo)", "demo-aster-1", "aster", date(2023, 3, 1), True),
@@ -70,6 +75,16 @@ def _transcript(rng: random.Random, model: str, interviewer: str, intensity: str
 
 
 @transaction.atomic
+def _give_demo_curator_authenticator(curator: User) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=curator, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(curator, DEMO_CURATOR_TOTP_SECRET)
+        RecoveryCodes.activate(curator)
+
+
 def load_demo(*, interviews: int = 72, seed: int = 7) -> dict[str, int]:
     """Create demo users, models, interviewers, a study and interviews; running it again adds nothing."""
     rng = random.Random(seed)
@@ -82,6 +97,7 @@ def load_demo(*, interviews: int = 72, seed: int = 7) -> dict[str, int]:
             user.save()
         EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
         users[email] = user
+    _give_demo_curator_authenticator(users[DEMO_CURATOR_EMAIL])
     contributor = users["contributor@demo.invalid"]
     models = []
     for name, api_id, family, released, retired in DEMO_MODELS:

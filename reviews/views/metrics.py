@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from commons.curators import acts_as_curator, second_factor_redirect
 from commons.http import AuthenticatedHttpRequest
 from commons.selectors import visible_studies
 from commons.models import Study
@@ -126,7 +127,7 @@ def metric_version_action(request: AuthenticatedHttpRequest, slug: str, number: 
 def rubric_list(request: HttpRequest) -> HttpResponse:
     rubrics = Rubric.objects.annotate(n=Count("items")).order_by("-is_default", "name")
     studies = Study.objects.select_related("review_config__rubric").order_by("title") \
-        if request.user.is_authenticated and request.user.is_curator else []
+        if acts_as_curator(request) else []
     return render(request, "reviews/rubric_list.html", {"rubrics": rubrics, "studies": studies,
                                                         "default_target": conf.default_target_reviews()})
 
@@ -134,7 +135,9 @@ def rubric_list(request: HttpRequest) -> HttpResponse:
 def rubric_detail(request: HttpRequest, slug: str) -> HttpResponse:
     rubric = selectors.get_rubric(slug)
     form = None
-    if request.user.is_authenticated and request.user.is_curator:
+    if request.method == "POST" and (sent_on := second_factor_redirect(request)):
+        return sent_on
+    if acts_as_curator(request):
         form = RubricVersionsForm(request.POST or None, rubric=rubric,
                                   initial={"versions": [v.pk for v in selectors.rubric_versions(rubric)]})
         if request.method == "POST" and form.is_valid():

@@ -9,9 +9,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from commons.ratelimits import AnonymousThrottle
 from reviews.explorer import materialize, selectors
 from reviews.explorer.api.serializers import ReleaseSerializer
 from reviews.explorer.filters import parse_filters
@@ -35,7 +35,7 @@ class PublicView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [AnonymousThrottle]  # per client address (commons.ratelimits.client_ip), never a raw XFF
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         with materialize.one_reading():

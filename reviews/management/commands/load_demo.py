@@ -1,6 +1,12 @@
 from django.core.management.base import BaseCommand
 
-from reviews.synthetic.demo_interviews import DEMO_PASSWORD, DEMO_USERS, load_demo
+from reviews.synthetic.demo_interviews import (
+    DEMO_CURATOR_EMAIL,
+    DEMO_CURATOR_TOTP_SECRET,
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    load_demo,
+)
 
 
 class Command(BaseCommand):
@@ -19,3 +25,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo reviews: {review_counts['reviews']} new synthetic human reviews, "
                           f"{review_counts['judge_reviews']} synthetic judge reviews.")
         self.stdout.write("Demo accounts (password " + DEMO_PASSWORD + "): " + ", ".join(e for e, _, _ in DEMO_USERS))
+        self.stdout.write(
+            f"{DEMO_CURATOR_EMAIL} signs in with a second factor (curator pages need one): add the authenticator "
+            f"secret {DEMO_CURATOR_TOTP_SECRET} to an authenticator app, or run "
+            f"`.venv/bin/python -m commons.totp {DEMO_CURATOR_TOTP_SECRET}` for the current code.")
