@@ -318,11 +318,15 @@ def my_reviews(user: User) -> QuerySet[Review]:
             .order_by("-submitted_at", "-created_at"))
 
 
+# (metric_version_id, interview_id, review_id, kind, reviewer_id, judge_id, replicate, value, label)
+CurrentScoreRow = tuple[int, int, int, str, int | None, int | None, int | None, float | None, str]
+
+
 def transcript_turns(interview: Interview) -> QuerySet[Turn]:
     return interview.turns.select_related("parent").order_by("index")
 
 
-def current_scores(metric_version_ids: list[int] | None = None) -> QuerySet[Score]:
+def current_scores(metric_version_ids: list[int] | None = None) -> QuerySet[Score, CurrentScoreRow]:
     """Scores of the latest submitted revision of every review — the bulk read agreement uses.
 
     Rows: (metric_version_id, interview_id, review_id, kind, reviewer_id, judge_id, replicate, value, label).
@@ -337,7 +341,7 @@ def current_scores(metric_version_ids: list[int] | None = None) -> QuerySet[Scor
 
 def public_name(review: Review) -> str:
     """How a review's author is shown: the judge, or the person (or their stable pseudonym)."""
-    if review.is_judge:
+    if review.judge is not None:  # a judge's review (the review_rater_matches_kind constraint)
         return f"{review.judge.name} (model judge, prompt {review.prompt_version or '?'}, replicate {review.replicate})"
     profile = getattr(review.reviewer, "reviewer_profile", None)
     if profile is not None and profile.use_pseudonym:
