@@ -7,7 +7,7 @@ their own review of it. Every page and API endpoint reads reviews through these 
 
 from __future__ import annotations
 
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypedDict, TypeGuard
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
@@ -43,6 +43,9 @@ from reviews.models import (
     Score,
     StudyReviewConfig,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 Status = Interview.Status
 REVIEWABLE = [Status.SUBMITTED, Status.IN_REVIEW]
@@ -178,7 +181,15 @@ def held_slots(now=None) -> Q:
     return Q(review__isnull=False) | (Q(reviewer__isnull=False) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now)))
 
 
-def queue_candidates(reviewer: User) -> QuerySet[Interview]:
+class QueueCandidateAnnotations(TypedDict):
+    submitted_by_me: bool
+    has_my_draft: bool
+    holding: bool
+    taken: int
+    target: int  # reviews the interview needs
+
+
+def queue_candidates(reviewer: User) -> QuerySet[WithAnnotations[Interview, QueueCandidateAnnotations]]:
     """Interviews this reviewer may claim now, best first: ones they have a draft for, then the nearest to done."""
     now = timezone.now()
     qs = (viewable_interviews(reviewer)

@@ -284,7 +284,7 @@ def filter_options() -> dict[str, Any]:
                     .values_list("reviewer_id", flat=True).distinct())
     reviewers = sorted(({"id": u.pk, "name": _reviewer_name(u)}
                         for u in User.objects.filter(pk__in=reviewer_ids).select_related("reviewer_profile")),
-                       key=lambda r: r["name"].lower())
+                       key=lambda r: str(r["name"]).lower())
     dates = public.aggregate(first=Min("conducted_on"), last=Max("conducted_on"))
     options = {
         "studies": studies, "interviewers": interviewers,

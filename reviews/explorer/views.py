@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from commons.http import AuthenticatedHttpRequest
 from reviews.explorer import charts, materialize, selectors
 from reviews.explorer import releases as release_service
 from reviews.explorer.filters import ParsedFilters, parse_filters
@@ -141,7 +142,7 @@ def release_file(request: HttpRequest, version: str, name: str) -> FileResponse:
 
 @login_required
 @require_POST
-def request_release(request: HttpRequest) -> HttpResponse:
+def request_release(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.is_curator:
         return HttpResponseForbidden("Only curators can publish a release.")
     release = release_service.request_release(requested_by=request.user, note=request.POST.get("note", ""))
