@@ -7,7 +7,8 @@ from commons.models import ApiToken, AuditEvent, ImportJob, Interview, Interview
 @admin.register(User)
 class CommonsUserAdmin(UserAdmin):
     list_display = ("email", "display_name", "is_reviewer", "is_curator", "is_staff")
-    fieldsets = UserAdmin.fieldsets + (("Research Commons", {"fields": ("display_name", "affiliation", "is_reviewer", "is_curator")}),)
+    # UserAdmin.fieldsets is a tuple; the stub types the attribute as any ModelAdmin's (a list, or None).
+    fieldsets = UserAdmin.fieldsets + (("Research Commons", {"fields": ("display_name", "affiliation", "is_reviewer", "is_curator")}),)  # type: ignore[operator]
 
 
 @admin.register(TargetModel)

@@ -110,7 +110,9 @@ def _first_arg(message: dict[str, Any], task_name: str) -> int | None:
 
 def _is_scheduled(message: dict[str, Any]) -> bool:
     eta = (message.get("headers") or {}).get("eta")
-    return bool(eta) and datetime.fromisoformat(eta).astimezone(timezone.utc) > datetime.now(timezone.utc)
+    if not eta:
+        return False
+    return datetime.fromisoformat(eta).astimezone(timezone.utc) > datetime.now(timezone.utc)
 
 
 def _messages(client: Any, queue: str) -> Iterable[tuple[str, dict[str, Any]]] | None:
@@ -136,7 +138,7 @@ def pending_messages(task_name: str) -> dict[int, str] | None:
         with app.connection_for_read() as connection:
             client = connection.default_channel.client
             found = _messages(client, app.conf.task_default_queue)
-    except (*BROKER_ERRORS, ValueError, KeyError, IndexError) as exc:
+    except BROKER_ERRORS + (ValueError, KeyError, IndexError) as exc:
         logger.warning("could not look at the broker's messages: %r", exc)
         return None
     if found is None:
@@ -170,11 +172,11 @@ def keep_unacked_on_lost_connection() -> None:
     def restore_unacked(self: kombu_redis.QoS, client: Any = None) -> Any:
         try:
             return original(self, client)
-        except (AttributeError, *BROKER_ERRORS) as exc:
+        except (AttributeError,) + BROKER_ERRORS as exc:
             logger.warning("broker unreachable: %d unacknowledged message(s) stay in Redis and are redelivered "
                            "after the visibility timeout (%r)", len(self._delivered), exc)
             self._delivered.clear()
             return None
 
     restore_unacked.keeps_unacked = True  # type: ignore[attr-defined]
-    kombu_redis.QoS.restore_unacked = restore_unacked
+    kombu_redis.QoS.restore_unacked = restore_unacked  # type: ignore[method-assign]  # the patch is the point

@@ -43,7 +43,7 @@ class ResilientRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         params = {**params, "OPTIONS": {**CONNECTION_DEFAULTS, **params.get("OPTIONS", {})}}
         super().__init__(server, params)
-        self._location = ",".join(self._servers)
+        self._location = ",".join(self._servers)  # type: ignore[attr-defined]  # set by RedisCache; not in the stub
 
     @property
     def is_down(self) -> bool:
@@ -96,5 +96,6 @@ class ResilientRedisCache(RedisCache):
     def delete_many(self, keys: Any, version: int | None = None) -> None:
         self._guard(lambda: super(ResilientRedisCache, self).delete_many(keys, version), None)
 
-    def clear(self) -> bool:
-        return self._guard(lambda: super(ResilientRedisCache, self).clear(), False)
+    # RedisCache.clear returns flushdb's bool; the stub types it as BaseCache.clear's None.
+    def clear(self) -> bool:  # type: ignore[override]
+        return self._guard(lambda: bool(super(ResilientRedisCache, self).clear()), False)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -71,6 +72,8 @@ class InterviewSubmitForm(ScopedChoicesForm):
     licence = forms.ChoiceField(choices=Licence.choices, initial=Licence.CC_BY_4)
     visibility = forms.ChoiceField(choices=Interview.Visibility.choices, initial=Interview.Visibility.PUBLIC)
 
+    _transcript: bytes  # the transcript, once get_transcript_bytes has read it
+
     def clean_transcript_file(self):
         upload = self.cleaned_data.get("transcript_file")
         if upload and upload.size > settings.TRANSCRIPT_MAX_BYTES:
@@ -89,8 +92,9 @@ class InterviewSubmitForm(ScopedChoicesForm):
             result[factor.strip()] = level.strip()
         return result
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not self.errors and not self.get_transcript_bytes().strip():
             self.add_error("transcript_text", "Paste a transcript or upload a file.")
         if data.get("new_model_name") and TargetModel.objects.filter(name__iexact=data["new_model_name"].strip()).exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
@@ -16,6 +17,9 @@ from django.http import Http404
 from commons.models import ApiToken, ImportJob, Interview, Interviewer, Study, TargetModel, User
 from commons.params import parse_id, require_id
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
+
 Status = Interview.Status
 Visibility = Interview.Visibility
 PUBLISHED = [Status.SUBMITTED, Status.IN_REVIEW, Status.REVIEWED]
@@ -27,7 +31,7 @@ def save_may_change_listing(update_fields: Iterable[str] | None) -> bool:
     return update_fields is None or bool({"status", "visibility"} & set(update_fields))
 
 
-def _is_user(user: User | AnonymousUser | None) -> bool:
+def _is_user(user: User | AnonymousUser | None) -> TypeIs[User]:
     return bool(user is not None and user.is_authenticated)
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from commons import selectors, services
 from commons.curators import second_factor_redirect
 from commons.forms import ApiTokenForm, BulkImportForm, InterviewSubmitForm, PublicNameForm, WithdrawForm
+from commons.http import AuthenticatedHttpRequest
 from commons.models import ApiToken, Interview, Interviewer, Study, TargetModel, User
 from commons.params import MAX_ID, BadParameter, parse_id
 from commons.ratelimits import ImportThrottle, UploadThrottle, rate_limited
@@ -58,7 +59,7 @@ def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
     interview = selectors.get_viewable_interview(request.user, pk)
     turns = [
         {"index": t.index, "role": t.role, "participant": t.participant, "blocks": t.blocks,
-         "parent_index": t.parent.index if t.parent_id else None, "starts_over": t.starts_over}
+         "parent_index": t.parent.index if t.parent is not None else None, "starts_over": t.starts_over}
         for t in interview.turns.select_related("parent")
     ]
     return render(request, "interviews/detail.html", {
@@ -79,7 +80,7 @@ def interview_turn_text(request: HttpRequest, pk: int, index: int) -> HttpRespon
 
 
 @login_required
-def my_interviews(request: HttpRequest) -> HttpResponse:
+def my_interviews(request: AuthenticatedHttpRequest) -> HttpResponse:
     qs = Interview.objects.filter(contributor=request.user).select_related("target_model", "interviewer")
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
     return render(request, "interviews/mine.html", {"page": page, "jobs": request.user.import_jobs.defer("upload")[:10]})
@@ -87,7 +88,7 @@ def my_interviews(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @rate_limited(UploadThrottle, "transcript uploads")  # each POST: preview or save
-def interview_submit(request: HttpRequest) -> HttpResponse:
+def interview_submit(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Step 1 parses and previews (nothing saved); step 2 saves as draft or submits."""
     preview = None
     if request.method != "POST":
@@ -141,7 +142,7 @@ def _carry_upload(request: HttpRequest, raw: bytes, filename: str) -> InterviewS
     return form
 
 
-def _save_submission(request: HttpRequest, form: InterviewSubmitForm, parsed: ParsedInterview, *,
+def _save_submission(request: AuthenticatedHttpRequest, form: InterviewSubmitForm, parsed: ParsedInterview, *,
                      submit: bool) -> Interview:
     data = form.cleaned_data
     return services.submit_transcript(
@@ -172,7 +173,7 @@ def _new_interviewer(data: dict) -> services.NewInterviewer | None:
 
 @login_required
 @require_POST
-def interview_submit_draft(request: HttpRequest, pk: int) -> HttpResponse:
+def interview_submit_draft(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     interview = selectors.get_manageable_interview(request.user, pk, action="submit")
     try:
         services.submit_interview(interview=interview, actor=request.user)
@@ -184,7 +185,7 @@ def interview_submit_draft(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def interview_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def interview_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     interview = selectors.get_manageable_interview(request.user, pk, action="withdraw")
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -201,7 +202,7 @@ def interview_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @rate_limited(ImportThrottle, "bulk imports")
-def import_new(request: HttpRequest) -> HttpResponse:
+def import_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = BulkImportForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -223,14 +224,14 @@ def import_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = selectors.get_own_import(request.user, pk)
     template = "imports/_progress.html" if request.headers.get("HX-Request") else "imports/detail.html"
     return render(request, template, {"job": job})
 
 
 @login_required
-def account(request: HttpRequest) -> HttpResponse:
+def account(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ApiTokenForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
@@ -265,7 +266,7 @@ def account_name(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     services.revoke_api_token(token=token, actor=request.user)
     messages.success(request, f"Token “{token.name}” revoked.")
@@ -273,7 +274,7 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def curation_users(request: HttpRequest) -> HttpResponse:
+def curation_users(request: AuthenticatedHttpRequest) -> HttpResponse:
     if sent_on := second_factor_redirect(request):
         return sent_on
     if not request.user.is_curator:

@@ -30,7 +30,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class VersionInline(admin.TabularInline):
     model = MetricVersion
-    fields = ["number", "name", "scale_type", "status", "adopted_at", "retired_at"]
+    fields = ("number", "name", "scale_type", "status", "adopted_at", "retired_at")  # tuples type-check as plain names
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -51,7 +51,7 @@ class MetricVersionAdmin(ReadOnlyAdmin):
 
 class RubricItemInline(admin.TabularInline):
     model = RubricItem
-    fields = ["position", "version"]
+    fields = ("position", "version")
     readonly_fields = fields
     extra = 0
 
@@ -86,7 +86,7 @@ class JudgeAdmin(ReadOnlyAdmin):
 
 class RevisionInline(admin.TabularInline):
     model = ReviewRevision
-    fields = ["number", "is_draft", "is_current", "submitted_at"]
+    fields = ("number", "is_draft", "is_current", "submitted_at")
     readonly_fields = fields
     extra = 0
 

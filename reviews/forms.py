@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import cast
 
 from django import forms
 
@@ -13,7 +14,7 @@ from reviews.models import MetricVersion, Rubric, ScaleType
 from reviews.services import CANNOT_JUDGE, METHOD_FLAGS, ReviewContent, ScaleSpec
 
 
-class ServiceErrorMixin:
+class ServiceErrorMixin(forms.Form):
     """Show a ServiceError on the field it names (or on the form when the field is not shown)."""
 
     field_aliases: dict[str, str] = {}
@@ -57,15 +58,25 @@ class RetireForm(forms.Form):
     reason = forms.CharField(max_length=2000, required=False)
 
 
+class ReviewerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj} <{obj.email}>"
+
+
+class VersionChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: MetricVersion) -> str:
+        return f"{obj.metric.slug} v{obj.number} — {obj.name} ({obj.status})"
+
+
 class AssignForm(forms.Form):
-    reviewer = forms.ModelChoiceField(queryset=User.objects.none())
+    reviewer = ReviewerChoiceField(queryset=User.objects.none())
     due_at = forms.DateTimeField(required=False, label="Due (optional)",
                                  widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["reviewer"].queryset = User.objects.filter(is_reviewer=True, is_active=True).order_by("email")
-        self.fields["reviewer"].label_from_instance = lambda u: f"{u} <{u.email}>"
+        reviewer = cast(ReviewerChoiceField, self.fields["reviewer"])  # declared above
+        reviewer.queryset = User.objects.filter(is_reviewer=True, is_active=True).order_by("email")
 
 
 class StudyReviewForm(forms.Form):
@@ -75,15 +86,15 @@ class StudyReviewForm(forms.Form):
 
 
 class RubricVersionsForm(forms.Form):
-    versions = forms.ModelMultipleChoiceField(queryset=MetricVersion.objects.none(), widget=forms.CheckboxSelectMultiple)
+    versions = VersionChoiceField(queryset=MetricVersion.objects.none(), widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, rubric: Rubric | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         qs = MetricVersion.objects.select_related("metric").filter(status=MetricVersion.Status.ADOPTED)
         if rubric is not None:
             qs = qs | MetricVersion.objects.select_related("metric").filter(rubric_items__rubric=rubric)
-        self.fields["versions"].queryset = qs.distinct().order_by("metric__slug", "number")
-        self.fields["versions"].label_from_instance = lambda v: f"{v.metric.slug} v{v.number} — {v.name} ({v.status})"
+        field = cast(VersionChoiceField, self.fields["versions"])  # declared above
+        field.queryset = qs.distinct().order_by("metric__slug", "number")
 
 
 def _lines(text: str) -> list[str]:
@@ -156,6 +167,7 @@ class ReviewForm(ServiceErrorMixin, forms.Form):
             key = f"m{version.pk}"
             self.field_aliases[f"scores.{version.pk}"] = key
             if version.is_numeric:
+                assert version.minimum is not None and version.maximum is not None  # numeric_scale_has_range
                 step = f"{version.step.normalize():f}" if version.step else "any"
                 self.fields[key] = forms.CharField(
                     required=False, label=version.name,

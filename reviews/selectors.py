@@ -7,7 +7,7 @@ their own review of it. Every page and API endpoint reads reviews through these 
 
 from __future__ import annotations
 
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypedDict, TypeGuard
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import (
@@ -44,6 +44,9 @@ from reviews.models import (
     Score,
     StudyReviewConfig,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 Status = Interview.Status
 REVIEWABLE = [Status.SUBMITTED, Status.IN_REVIEW]
@@ -180,7 +183,15 @@ def held_slots(now=None) -> Q:
     return Q(review__isnull=False) | (Q(reviewer__isnull=False) & (Q(expires_at__isnull=True) | Q(expires_at__gt=now)))
 
 
-def queue_candidates(reviewer: User) -> QuerySet[Interview]:
+class QueueCandidateAnnotations(TypedDict):
+    submitted_by_me: bool
+    has_my_draft: bool
+    holding: bool
+    taken: int
+    target: int  # reviews the interview needs
+
+
+def queue_candidates(reviewer: User) -> QuerySet[WithAnnotations[Interview, QueueCandidateAnnotations]]:
     """Interviews this reviewer may claim now, best first: ones they have a draft for, then the nearest to done."""
     now = timezone.now()
     qs = (viewable_interviews(reviewer)
@@ -320,11 +331,15 @@ def my_reviews(user: User) -> QuerySet[Review]:
             .order_by("-submitted_at", "-created_at"))
 
 
+# (metric_version_id, interview_id, review_id, kind, reviewer_id, judge_id, replicate, value, label)
+CurrentScoreRow = tuple[int, int, int, str, int | None, int | None, int | None, float | None, str]
+
+
 def transcript_turns(interview: Interview) -> QuerySet[Turn]:
     return interview.turns.select_related("parent").order_by("index")
 
 
-def current_scores(metric_version_ids: list[int] | None = None) -> QuerySet[Score]:
+def current_scores(metric_version_ids: list[int] | None = None) -> QuerySet[Score, CurrentScoreRow]:
     """Scores of the latest submitted revision of every review — the bulk read agreement uses.
 
     Rows: (metric_version_id, interview_id, review_id, kind, reviewer_id, judge_id, replicate, value, label).
@@ -339,6 +354,6 @@ def current_scores(metric_version_ids: list[int] | None = None) -> QuerySet[Scor
 
 def public_name(review: Review) -> str:
     """How a review's author is shown: the judge, or the person (or their stable pseudonym)."""
-    if review.is_judge:
+    if review.judge is not None:  # a judge's review (the review_rater_matches_kind constraint)
         return f"{review.judge.name} (model judge, prompt {review.prompt_version or '?'}, replicate {review.replicate})"
     return names.public_name(review.reviewer)

@@ -163,6 +163,19 @@ def test_events_are_replayed_in_timestamp_order() -> None:
     assert [t.blocks for t in parse_doc(shuffled).turns] == [t.blocks for t in parse_doc(doc).turns]
 
 
+def test_an_empty_timestamp_keeps_the_file_order() -> None:
+    """An event whose timestamp is "" has none: the events replay in file order, as when one lacks the key
+    (sorting used to compare that missing time with the others' and fail with a TypeError)."""
+    doc = document()
+    without = copy.deepcopy(doc)
+    del without["events"][1]["timestamp"]
+    empty = copy.deepcopy(doc)
+    empty["events"][1]["timestamp"] = ""
+    empty["events"].reverse()
+    without["events"].reverse()
+    assert [t.blocks for t in parse_doc(empty).turns] == [t.blocks for t in parse_doc(without).turns]
+
+
 @pytest.mark.parametrize(
     ("mutate", "location", "message_part"),
     [

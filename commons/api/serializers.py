@@ -29,7 +29,10 @@ class TargetModelSerializer(serializers.ModelSerializer):
 
     def validate_name(self, value: str) -> str:
         value = value.strip()
-        if TargetModel.objects.filter(name__iexact=value).exclude(pk=getattr(self.instance, "pk", None)).exists():
+        same_name = TargetModel.objects.filter(name__iexact=value)
+        if self.instance is not None:
+            same_name = same_name.exclude(pk=self.instance.pk)
+        if same_name.exists():
             raise serializers.ValidationError(f"A target model named “{value}” already exists.")
         return value
 
@@ -38,7 +41,7 @@ class InterviewerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Interviewer
         fields = ["id", "name", "kind", "stance", "description"]
-        validators = []  # the unique-together check below gives a clearer message
+        validators: list[object] = []  # the unique-together check below gives a clearer message
 
     def validate(self, attrs: dict) -> dict:
         if Interviewer.objects.filter(name=attrs["name"], kind=attrs.get("kind", "model"),
@@ -62,7 +65,8 @@ class StudySerializer(serializers.ModelSerializer):
 
 
 class TurnSerializer(serializers.ModelSerializer):
-    parent = serializers.SerializerMethodField()
+    # The metaclass pops declared fields off the class, so this does not shadow Field.parent; the stub cannot know.
+    parent = serializers.SerializerMethodField()  # type: ignore[assignment]
 
     class Meta:
         model = Turn
@@ -70,7 +74,7 @@ class TurnSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_parent(self, turn: Turn) -> int | None:
-        return turn.parent.index if turn.parent_id else None
+        return turn.parent.index if turn.parent is not None else None
 
 
 class BriefModelSerializer(serializers.ModelSerializer):
@@ -88,7 +92,8 @@ class BriefInterviewerSerializer(serializers.ModelSerializer):
 class InterviewSerializer(serializers.ModelSerializer):
     target_model = BriefModelSerializer()
     interviewer = BriefInterviewerSerializer(allow_null=True)
-    study = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)  # no study: null
+    study: serializers.SlugRelatedField[Study] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True)  # no study: null
     contributor = PublicNameField()
     url = serializers.SerializerMethodField()
 

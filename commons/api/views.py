@@ -7,6 +7,7 @@ from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from commons import selectors, services
 from commons.api.serializers import (
@@ -20,6 +21,7 @@ from commons.api.serializers import (
     TargetModelSerializer,
     WithdrawSerializer,
 )
+from commons.http import acting_user
 from commons.models import ImportJob, Interviewer, Study, TargetModel
 from commons.ratelimits import ImportThrottle, UploadThrottle
 
@@ -59,7 +61,7 @@ class TargetModelViewSet(CreateListRetrieveViewSet):
             qs = qs.filter(name__icontains=params["q"])
         return qs
 
-    def perform_create(self, serializer: TargetModelSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[TargetModel]) -> None:
         serializer.save(created_by=self.request.user)
 
 
@@ -76,7 +78,7 @@ class InterviewerViewSet(CreateListRetrieveViewSet):
             qs = qs.filter(name__icontains=self.request.query_params["q"])
         return qs
 
-    def perform_create(self, serializer: InterviewerSerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Interviewer]) -> None:
         serializer.save(created_by=self.request.user)
 
 
@@ -90,7 +92,7 @@ class StudyViewSet(CreateListRetrieveViewSet):
     def get_queryset(self) -> QuerySet[Study]:
         return selectors.visible_studies(self.request.user)
 
-    def perform_create(self, serializer: StudySerializer) -> None:
+    def perform_create(self, serializer: BaseSerializer[Study]) -> None:
         serializer.save(created_by=self.request.user)
 
 
@@ -102,7 +104,7 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         if self.action == "list":
             qs = selectors.listed_interviews(user)
             if self.request.query_params.get("mine") in {"1", "true"}:
-                qs = qs.filter(contributor=user)
+                qs = qs.filter(contributor=acting_user(self.request))
             return selectors.filter_interviews(qs, self.request.query_params)
         return selectors.viewable_interviews(user).prefetch_related("turns__parent")
 
@@ -127,14 +129,14 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             raw, filename = data["transcript"].encode("utf-8"), ""
         try:
             interview = services.submit_transcript(
-                contributor=request.user, raw=raw, filename=filename, fmt=data.get("format"),
+                contributor=acting_user(request), raw=raw, filename=filename, fmt=data.get("format"),
                 target_model=data.get("target_model"), interviewer=data.get("interviewer"), study=data.get("study"),
                 conditions=data.get("conditions"), topics=data.get("topics"), conducted_on=data.get("conducted_on"),
                 licence=data["licence"], visibility=data["visibility"], submit=data["submit"],
                 title=data.get("title", ""),
             )
         except services.DuplicateInterview as dup:
-            body = {"transcript": [dup.message]}
+            body: dict[str, list[str] | int] = {"transcript": [dup.message]}
             if selectors.viewable_interviews(request.user).filter(pk=dup.existing.pk).exists():
                 body["existing"] = dup.existing.pk
             return Response(body, status=status.HTTP_409_CONFLICT)
@@ -149,7 +151,7 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         interview = selectors.get_manageable_interview(request.user, pk, action="withdraw")
         form = WithdrawSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.withdraw_interview(interview=interview, actor=request.user, reason=form.validated_data["reason"])
+        services.withdraw_interview(interview=interview, actor=acting_user(request), reason=form.validated_data["reason"])
         return Response(InterviewSerializer(interview, context={"request": request}).data)
 
 
@@ -161,7 +163,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     queryset = ImportJob.objects.none()  # names the model for the OpenAPI schema; get_queryset scopes to the owner
 
     def get_queryset(self) -> QuerySet[ImportJob]:
-        return ImportJob.objects.filter(owner=self.request.user).defer("upload")
+        return ImportJob.objects.filter(owner=acting_user(self.request)).defer("upload")
 
     def get_throttles(self) -> list:
         return [*super().get_throttles(), *([ImportThrottle()] if self.action == "create" else [])]
@@ -182,6 +184,6 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             interviewer_id=data["interviewer"].pk if data.get("interviewer") else None,
             submit=data["submit"],
         )
-        job = services.start_import(owner=request.user, filename=upload.name, data=upload.read(), defaults=defaults)
+        job = services.start_import(owner=acting_user(request), filename=upload.name, data=upload.read(), defaults=defaults)
         job.refresh_from_db()
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)

@@ -169,8 +169,10 @@ def _ordered(events: list[Any], location: str) -> list[tuple[int, dict[str, Any]
     stamps = [event.get("timestamp") for _, event in indexed]
     if stamps and all(isinstance(stamp, str) for stamp in stamps):
         times = [blocks.parse_timestamp(stamp, at(location, f"[{i}].timestamp")) for i, stamp in enumerate(stamps)]
-        order = sorted(range(len(indexed)), key=lambda i: times[i])  # type: ignore[arg-type, return-value]
-        return [indexed[i] for i in order]
+        known = [time for time in times if time is not None]  # an empty string is no timestamp
+        if len(known) == len(times):
+            order = sorted(range(len(indexed)), key=lambda i: known[i])
+            return [indexed[i] for i in order]
     return indexed
 
 

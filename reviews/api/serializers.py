@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from commons.api.serializers import PublicNameField
-from commons.models import User
+from commons.models import Study, User
 from reviews import selectors
 from reviews.models import (
     Assignment,
@@ -64,12 +64,13 @@ class RubricSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(MetricVersionSerializer(many=True))
     def get_versions(self, rubric: Rubric) -> list[dict]:
-        return MetricVersionSerializer(selectors.rubric_versions(rubric), many=True).data
+        # many=True builds a ListSerializer, whose data is a list; the stub types every Serializer's data as a dict.
+        return MetricVersionSerializer(selectors.rubric_versions(rubric), many=True).data  # type: ignore[return-value]
 
 
 class StudyReviewConfigSerializer(serializers.ModelSerializer):
-    study = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    rubric = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    study: serializers.SlugRelatedField[Study] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    rubric: serializers.SlugRelatedField[Rubric] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = StudyReviewConfig
@@ -80,7 +81,8 @@ class ScoreSerializer(serializers.ModelSerializer):
     metric = serializers.CharField(source="metric_version.metric.slug")
     metric_version = serializers.IntegerField(source="metric_version_id")
     version_number = serializers.IntegerField(source="metric_version.number")
-    value = serializers.SerializerMethodField()
+    # Not get_value: that name is Field.get_value(data), which DRF calls to read a nested field's input.
+    value = serializers.SerializerMethodField(method_name="get_score_value")
     missing = serializers.BooleanField(source="is_missing")
 
     class Meta:
@@ -88,7 +90,7 @@ class ScoreSerializer(serializers.ModelSerializer):
         fields = ["metric", "metric_version", "version_number", "value", "missing", "missing_reason"]
 
     @extend_schema_field(serializers.JSONField(allow_null=True, help_text="A number, a label, or null (cannot judge)."))
-    def get_value(self, score: Score) -> float | str | None:
+    def get_score_value(self, score: Score) -> float | str | None:
         if score.is_missing:
             return None
         return score.label or score.value
@@ -144,7 +146,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_judge(self, review: Review) -> dict | None:
-        if not review.is_judge:
+        if review.judge is None:  # a human review (the review_rater_matches_kind constraint)
             return None
         return {"name": review.judge.name, "model": review.judge.model_identifier,
                 "prompt_version": review.prompt_version, "replicate": review.replicate}
@@ -155,7 +157,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(RevisionSerializer(allow_null=True))
     def get_current_revision(self, review: Review) -> dict | None:
-        if review.current_revision_id is None:
+        if review.current_revision is None:
             return None
         return RevisionSerializer(selectors.revision_detail(review.current_revision)).data
 

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commons.curators import API_MESSAGE, acts_as_curator, needs_second_factor
+from commons.http import acting_user
 from commons.models import Interview, Study
 from commons.params import parse_id, require_id
 from commons.selectors import get_viewable_interview
@@ -56,7 +57,7 @@ class ReadOnlyOrAuthenticated(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_authenticated)
 
 
-class RoleErrorsMixin:
+class RoleErrorsMixin(APIView):
     """NotAllowed from a service is a 403, not a 400."""
 
     def handle_exception(self, exc: Exception) -> Response:
@@ -66,14 +67,15 @@ class RoleErrorsMixin:
 
 
 def _curator(request: Request) -> None:
+    user = acting_user(request)
     if needs_second_factor(request):
         raise PermissionDenied(API_MESSAGE)
-    if not request.user.is_curator:
+    if not user.is_curator:
         raise PermissionDenied("Only curators can do this.")
 
 
 def _reviewer(request: Request) -> None:
-    if not request.user.is_reviewer:
+    if not acting_user(request).is_reviewer:
         raise PermissionDenied("Only approved reviewers can review. Apply at /review/apply/.")
 
 
@@ -98,7 +100,7 @@ class MetricViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
         _curator(request)
         form = MetricInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        version = services.propose_metric(actor=request.user, slug=form.validated_data["slug"], spec=form.spec(),
+        version = services.propose_metric(actor=acting_user(request), slug=form.validated_data["slug"], spec=form.spec(),
                                           change_note=form.validated_data["change_note"])
         return Response(MetricVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
@@ -110,7 +112,7 @@ class MetricViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
         metric = selectors.get_metric(slug)
         form = MetricVersionInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        version = services.propose_version(actor=request.user, metric=metric, spec=form.spec(),
+        version = services.propose_version(actor=acting_user(request), metric=metric, spec=form.spec(),
                                            change_note=form.validated_data["change_note"])
         return Response(MetricVersionSerializer(version).data, status=status.HTTP_201_CREATED)
 
@@ -118,7 +120,7 @@ class MetricViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>\d+)/adopt")
     def adopt(self, request: Request, slug: str, number: str) -> Response:
         _curator(request)
-        version = services.adopt_version(actor=request.user, version=self._version(slug, number))
+        version = services.adopt_version(actor=acting_user(request), version=self._version(slug, number))
         return Response(MetricVersionSerializer(version).data)
 
     @extend_schema(request=RetireInputSerializer, responses={200: MetricVersionSerializer})
@@ -127,7 +129,7 @@ class MetricViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
         _curator(request)
         form = RetireInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        version = services.retire_version(actor=request.user, version=self._version(slug, number),
+        version = services.retire_version(actor=acting_user(request), version=self._version(slug, number),
                                           reason=form.validated_data["reason"])
         return Response(MetricVersionSerializer(version).data)
 
@@ -141,7 +143,7 @@ class MetricViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
             return Response(MetricCommentSerializer(version.comments.select_related("author", "version"), many=True).data)
         form = CommentInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        comment = services.comment_on_version(author=request.user, version=version, body=form.validated_data["body"])
+        comment = services.comment_on_version(author=acting_user(request), version=version, body=form.validated_data["body"])
         return Response(MetricCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -158,7 +160,7 @@ class RubricViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
         _curator(request)
         form = RubricCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        rubric = services.create_rubric(actor=request.user, **form.validated_data)
+        rubric = services.create_rubric(actor=acting_user(request), **form.validated_data)
         return Response(RubricSerializer(rubric).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=RubricInputSerializer, responses={200: RubricSerializer})
@@ -167,7 +169,7 @@ class RubricViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.RetrieveModel
         rubric = self.get_object()
         form = RubricInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.set_rubric_versions(actor=request.user, rubric=rubric, versions=form.validated_data["versions"])
+        services.set_rubric_versions(actor=acting_user(request), rubric=rubric, versions=form.validated_data["versions"])
         return Response(RubricSerializer(rubric).data)
 
 
@@ -189,7 +191,7 @@ class StudyReviewConfigView(RoleErrorsMixin, APIView):
         study = get_object_or_404(Study, slug=slug)
         form = StudyConfigInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        config = services.configure_study_review(actor=request.user, study=study, **form.validated_data)
+        config = services.configure_study_review(actor=acting_user(request), study=study, **form.validated_data)
         return Response(StudyReviewConfigSerializer(config).data)
 
 
@@ -204,8 +206,9 @@ class ApplicationViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.Retrieve
 
     def get_queryset(self) -> QuerySet[ReviewerApplication]:
         qs = ReviewerApplication.objects.select_related("applicant")
+        user = acting_user(self.request)
         if not acts_as_curator(self.request):
-            qs = qs.filter(applicant=self.request.user)
+            qs = qs.filter(applicant=user)
         if self.request.query_params.get("status"):
             qs = qs.filter(status=self.request.query_params["status"])
         return qs
@@ -214,7 +217,7 @@ class ApplicationViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.Retrieve
     def create(self, request: Request) -> Response:
         form = ApplicationInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        application = services.apply_to_review(user=request.user, **form.validated_data)
+        application = services.apply_to_review(user=acting_user(request), **form.validated_data)
         return Response(ApplicationSerializer(application).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=DecisionInputSerializer, responses={200: ApplicationSerializer})
@@ -224,7 +227,7 @@ class ApplicationViewSet(RoleErrorsMixin, mixins.ListModelMixin, mixins.Retrieve
         application = self.get_object()
         form = DecisionInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        application = services.decide_application(actor=request.user, application=application,
+        application = services.decide_application(actor=acting_user(request), application=application,
                                                   approve=form.validated_data["approve"], note=form.validated_data["note"])
         return Response(ApplicationSerializer(application).data)
 
@@ -238,7 +241,7 @@ class QueueView(RoleErrorsMixin, APIView):
     @extend_schema(responses={200: AssignmentSerializer(many=True)})
     def get(self, request: Request) -> Response:
         _reviewer(request)
-        return Response(AssignmentSerializer(selectors.live_assignments(request.user), many=True,
+        return Response(AssignmentSerializer(selectors.live_assignments(acting_user(request)), many=True,
                                              context={"request": request}).data)
 
 
@@ -247,17 +250,17 @@ class ClaimView(RoleErrorsMixin, APIView):
     def post(self, request: Request) -> Response:
         """Claim the next interview from your queue (returns your live claim if you hold one)."""
         _reviewer(request)
-        slot = services.claim_next(reviewer=request.user)
+        slot = services.claim_next(reviewer=acting_user(request))
         return Response(AssignmentSerializer(slot, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
 class ReleaseView(RoleErrorsMixin, APIView):
     @extend_schema(request=None, responses={204: None})
     def post(self, request: Request, pk: int) -> Response:
-        slot = selectors.live_assignments(request.user).filter(pk=pk).first()
+        slot = selectors.live_assignments(acting_user(request)).filter(pk=pk).first()
         if slot is None:
             raise NotFound("You hold no such review place.")
-        services.release_assignment(reviewer=request.user, assignment=slot)
+        services.release_assignment(reviewer=acting_user(request), assignment=slot)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -269,7 +272,7 @@ class AssignView(RoleErrorsMixin, APIView):
         form = AssignInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         interview = get_viewable_interview(request.user, form.validated_data["interview"])
-        slot = services.assign_reviewer(actor=request.user, interview=interview,
+        slot = services.assign_reviewer(actor=acting_user(request), interview=interview,
                                         reviewer=form.validated_data["reviewer"], due_at=form.validated_data["due_at"])
         return Response(AssignmentSerializer(slot, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
@@ -290,7 +293,7 @@ class OwnReviewView(RoleErrorsMixin, APIView):
 
     @extend_schema(responses={200: OwnReviewSerializer})
     def get(self, request: Request, pk: int) -> Response:
-        review = selectors.own_review(request.user, self._interview(request, pk))
+        review = selectors.own_review(acting_user(request), self._interview(request, pk))
         if review is None:
             raise NotFound("You have no review of this interview.")
         return Response(OwnReviewSerializer(review, context={"request": request}).data)
@@ -301,15 +304,15 @@ class OwnReviewView(RoleErrorsMixin, APIView):
         _reviewer(request)
         form = ReviewInputSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        draft = services.save_draft(reviewer=request.user, interview=interview, content=_content(form.validated_data))
+        draft = services.save_draft(reviewer=acting_user(request), interview=interview, content=_content(form.validated_data))
         return Response(OwnReviewSerializer(draft.review, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int) -> Response:
-        review = selectors.own_review(request.user, self._interview(request, pk))
+        review = selectors.own_review(acting_user(request), self._interview(request, pk))
         if review is None:
             raise NotFound("You have no review of this interview.")
-        services.discard_draft(reviewer=request.user, review=review)
+        services.discard_draft(reviewer=acting_user(request), review=review)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -328,7 +331,7 @@ class SubmitReviewView(RoleErrorsMixin, APIView):
             form = ReviewInputSerializer(data=request.data)
             form.is_valid(raise_exception=True)
             content = _content(form.validated_data)
-        review = services.submit_review(reviewer=request.user, interview=interview, content=content)
+        review = services.submit_review(reviewer=acting_user(request), interview=interview, content=content)
         return Response(OwnReviewSerializer(review, context={"request": request}).data)
 
 

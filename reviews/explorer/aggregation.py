@@ -357,8 +357,8 @@ def nominal_payload(filters: Filters, version: MetricVersion) -> dict[str, Any]:
         by_rater[(interview, kind, reviewer, judge, prompt)][label] += 1
         model_of[interview] = model
     per_interview: dict[int, list[dict[str, float]]] = defaultdict(list)
-    for (interview, *_), labels in by_rater.items():
-        pooled = pool([label for label, n in labels.items() for _ in range(n)], ScaleType.NOMINAL)
+    for (interview, *_), tally in by_rater.items():
+        pooled = pool([label for label, n in tally.items() for _ in range(n)], ScaleType.NOMINAL)
         if pooled is not None:
             per_interview[interview].append({pooled: 1.0})
     per_model: dict[int, list[dict[str, float]]] = defaultdict(list)

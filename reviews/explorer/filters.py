@@ -208,7 +208,7 @@ def _judge(query: QueryDict, error: ErrorSink) -> tuple[int | None, str]:
     """`judge=<id>[:<prompt version>]`: a judge is a rater only together with its prompt version."""
     if not query.get("judge", "").strip():
         return None, ""
-    raw_judge, _, version = query["judge"].strip().partition(":")
+    raw_judge, _, version = query.get("judge", "").strip().partition(":")
     judge = parse_id(raw_judge)
     if judge is None:
         error("judge", "Choose a judge by its number (and a prompt version: judge=<id>:<version>).")
@@ -241,11 +241,11 @@ def _raters(query: QueryDict, error: ErrorSink) -> tuple[str, int | None, str, i
 def _dates(query: QueryDict, error: ErrorSink) -> tuple[date | None, date | None]:
     date_from = date_to = None
     if query.get("from", "").strip():
-        date_from = _date(query["from"])
+        date_from = _date(query.get("from", ""))
         if date_from is None:
             error("from", "Use a date like 2025-01-31.")
     if query.get("to", "").strip():
-        date_to = _date(query["to"])
+        date_to = _date(query.get("to", ""))
         if date_to is None:
             error("to", "Use a date like 2025-01-31.")
     if date_from and date_to and date_from > date_to:

@@ -117,7 +117,7 @@ def _turn_rows() -> Iterator[dict[str, Any]]:
           .only("interview_id", "index", "role", "participant", "text", "blocks", "starts_over", "parent__index"))
     for t in qs.iterator(chunk_size=BATCH):
         yield {"interview_id": t.interview_id, "index": t.index, "role": t.role, "participant": t.participant,
-               "text": t.text, "blocks": t.blocks, "parent_index": t.parent.index if t.parent_id else None,
+               "text": t.text, "blocks": t.blocks, "parent_index": t.parent.index if t.parent is not None else None,
                "starts_over": t.starts_over}
 
 
@@ -129,9 +129,10 @@ def _review_rows() -> Iterator[dict[str, Any]]:
         names = _reviewer_names(r.reviewer_id for r in items if r.reviewer_id)
         for r in items:
             revision = r.current_revision
+            assert revision is not None  # _counted_reviews keeps only reviews with one
             yield {"review_id": r.pk, "interview_id": r.interview_id, "kind": r.kind,
                    "reviewer": names.get(r.reviewer_id) if r.reviewer_id else None,
-                   "judge": r.judge.name if r.judge_id else None, "prompt_version": r.prompt_version or None,
+                   "judge": r.judge.name if r.judge is not None else None, "prompt_version": r.prompt_version or None,
                    "replicate": r.replicate, "revision": revision.number, "submitted_at": revision.submitted_at,
                    "critique": revision.critique, "method_flags": revision.method_flags}
 

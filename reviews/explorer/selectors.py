@@ -280,7 +280,7 @@ def filter_options() -> dict[str, Any]:
                     .values_list("reviewer_id", flat=True).distinct())
     reviewers = sorted(({"id": u.pk, "name": public_name(u)}
                         for u in User.objects.filter(pk__in=reviewer_ids)),
-                       key=lambda r: r["name"].lower())
+                       key=lambda r: str(r["name"]).lower())
     dates = public.aggregate(first=Min("conducted_on"), last=Max("conducted_on"))
     options = {
         "studies": studies, "interviewers": interviewers,

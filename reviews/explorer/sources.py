@@ -178,7 +178,7 @@ class RaterSource:
         self.rater_id = rater_id
         self.prompt_version = prompt_version
         self.interviews = interviews
-        self._cache: dict[tuple, list[tuple[int, int, float | None, int]]] = {}
+        self._cache: dict[tuple[int, ...] | None, list[tuple[int, int, float | None, int]]] = {}  # None: all metrics
 
     def counts(self) -> dict[str, int]:
         return interview_counts(self.interviews)

@@ -76,7 +76,8 @@ def _bootstrap_means(values: FloatArray, counts: IntArray, n: int, replicates: i
     k = values.size
     if n <= _INDEX_DRAWS_PER_BINOMIAL * k:
         expanded = np.repeat(values, counts)
-        return expanded[rng.integers(0, n, size=(replicates, n))].mean(axis=1)
+        means: FloatArray = expanded[rng.integers(0, n, size=(replicates, n))].mean(axis=1)
+        return means
     # Conditional binomials: an exact multinomial draw, vectorized over replicates.
     remaining = np.full(replicates, n, dtype=np.int64)
     totals = np.zeros(replicates)

@@ -21,7 +21,7 @@ from reviews.explorer.models import DatasetRelease
 logger = logging.getLogger(__name__)
 
 ACTIVE = (DatasetRelease.Status.QUEUED, DatasetRelease.Status.BUILDING)
-STATUS_FOR_RULE = {DatasetRelease.Status.QUEUED: "queued", DatasetRelease.Status.BUILDING: "running"}
+STATUS_FOR_RULE: dict[str, str] = {DatasetRelease.Status.QUEUED: "queued", DatasetRelease.Status.BUILDING: "running"}
 
 
 def sweep_release_builds() -> list[int]:

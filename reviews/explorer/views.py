@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from commons.curators import second_factor_redirect
+from commons.http import AuthenticatedHttpRequest
 from reviews.explorer import charts, materialize, selectors
 from reviews.explorer import releases as release_service
 from reviews.explorer.filters import ParsedFilters, parse_filters
@@ -142,7 +143,7 @@ def release_file(request: HttpRequest, version: str, name: str) -> FileResponse:
 
 @login_required
 @require_POST
-def request_release(request: HttpRequest) -> HttpResponse:
+def request_release(request: AuthenticatedHttpRequest) -> HttpResponse:
     if sent_on := second_factor_redirect(request):
         return sent_on
     if not request.user.is_curator:

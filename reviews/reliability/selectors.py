@@ -57,6 +57,7 @@ def current_ratings(version: MetricVersion) -> list[RatingRow]:
             "revision__review__judge_id", "revision__review__prompt_version", "revision__review__replicate",
             "value", "label").order_by():
         if numeric:
+            assert value is not None  # filtered on value__isnull=False above
             rating: Any = float(value)
         elif label in allowed:
             rating = label

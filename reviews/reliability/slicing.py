@@ -44,7 +44,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -292,8 +292,8 @@ def _audience_slices(audience: str, kept: dict[str, set[int]], humans: list[tupl
                 if value is not None:
                     panels.add(unit, rater, value)
 
-    for (judge_id, prompt_version), ratings in sorted(replicates.items()):
-        own_ratings = [r for r in ratings if r[0] in kept["judge"]]
+    for (judge_id, prompt_version), replicate_ratings in sorted(replicates.items()):
+        own_ratings = [r for r in replicate_ratings if r[0] in kept["judge"]]
         if not own_ratings:
             continue
         own = slices.get("judge_replicates", judge_key(judge_id, prompt_version),
@@ -419,13 +419,13 @@ def unit_rows(piece: SliceInput, ratings: Ratings, scale: Scale) -> list[UnitRow
     for unit, value in zip(piece.units, piece.values, strict=True):
         values_of[unit].append(value)
     out = []
-    for i, unit in enumerate(dispersion.unit_ids):
+    for i, unit in enumerate(cast(list[int], dispersion.unit_ids)):  # a slice's units are interview ids
         relative = None if dispersion.relative_disagreement is None else _finite_or_none(
             float(dispersion.relative_disagreement[i]))
         out.append(UnitRow(
-            unit=int(unit),  # type: ignore[call-overload]
+            unit=int(unit),
             n_values=int(dispersion.n_values[i]),
-            values=[display_value(v) for v in sorted(values_of[unit], key=key)],  # type: ignore[index]
+            values=[display_value(v) for v in sorted(values_of[unit], key=key)],
             mean_pairwise_difference=float(dispersion.mean_pairwise_difference[i]),
             relative_disagreement=relative,
             value_range=None if dispersion.value_range is None else _finite_or_none(float(dispersion.value_range[i])),

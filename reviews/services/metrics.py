@@ -58,7 +58,7 @@ def _decimal(raw: Any, name: str) -> Decimal | None:
         raise ServiceError(f"“{raw}” is not a number.", name) from None
     if not value.is_finite() or abs(value) >= Decimal("1e6"):
         raise ServiceError("Expected a finite number below one million.", name)
-    if value.as_tuple().exponent < -4:
+    if isinstance(exponent := value.as_tuple().exponent, int) and exponent < -4:  # finite, so always an int
         raise ServiceError("At most four decimal places.", name)
     return value
 

@@ -159,6 +159,7 @@ def assign_reviewer(*, actor: User, interview: Interview, reviewer: User, due_at
     if due_at is not None and due_at <= now:
         raise ServiceError("The due date must be in the future.", "due_at")
     held = Assignment.objects.filter(interview=interview, reviewer=reviewer, review__isnull=True).first()
+    slot: Assignment | None
     if held is not None and (held.expires_at is None or held.expires_at > now):
         Assignment.objects.filter(pk=held.pk).update(kind=Kind.ASSIGNED, expires_at=None, due_at=due_at,
                                                      assigned_by=actor)

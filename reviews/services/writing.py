@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -72,7 +72,7 @@ class ReviewContent:
     evidence: Iterable[Mapping[str, Any]] = ()
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:  # a bool is an int too, but not here
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -101,6 +101,7 @@ def check_value(version: MetricVersion, raw: Any, field: str) -> CheckedScore:
         raise ServiceError(f"“{text}” is not a number; {version.name} takes {version.describe_scale()}.", field) from None
     if not number.is_finite():
         raise ServiceError(f"{version.name} takes a finite number.", field)
+    assert version.minimum is not None and version.maximum is not None  # numeric_scale_has_range
     try:
         if number < version.minimum or number > version.maximum:
             raise ServiceError(f"{text} is outside {version.name}'s range {version.describe_scale()}.", field)
@@ -313,6 +314,7 @@ def submit_review(*, reviewer: User, interview: Interview, content: ReviewConten
     """
     Interview.objects.select_for_update().filter(pk=interview.pk).values_list("pk", flat=True).get()
     interview = Interview.objects.select_related("contributor", "study").get(pk=interview.pk)
+    draft: ReviewRevision | None
     if content is not None:
         draft = save_draft(reviewer=reviewer, interview=interview, content=content)
     else:

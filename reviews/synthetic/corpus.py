@@ -74,7 +74,7 @@ def _aware(day: date) -> datetime:
 
 
 def _columns(model: type[Model]) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields]
+    return [f.column for f in model._meta.concrete_fields if f.column is not None]  # always, for a concrete field
 
 
 def _copy_value(value: Any) -> Any:
@@ -102,15 +102,15 @@ def bulk_insert(model: type[Model], rows: Iterable[dict[str, Any]]) -> int:
         batch.append(model(**{by_column[c]: v for c, v in row.items()}))
         count += 1
         if len(batch) >= BATCH // 4:
-            model.objects.bulk_create(batch)
+            model._default_manager.bulk_create(batch)
             batch = []
     if batch:
-        model.objects.bulk_create(batch)
+        model._default_manager.bulk_create(batch)
     return count
 
 
 def _next_id(model: type[Model]) -> int:
-    return (model.objects.aggregate(top=Max("pk"))["top"] or 0) + 1
+    return (model._default_manager.aggregate(top=Max("pk"))["top"] or 0) + 1
 
 
 def _reset_sequence(model: type[Model]) -> None:
@@ -332,6 +332,7 @@ def _revision_rows(drawn: _Interviews, raters: _Raters, review_ids: npt.NDArray[
 def _scale_value(version: MetricVersion, raw: float) -> tuple[float, str]:
     """A latent draw as a score on the version's scale: (value, label), the label for ordinal scales."""
     if version.scale_type in ("interval", "ratio"):
+        assert version.minimum is not None and version.maximum is not None  # numeric_scale_has_range
         low, high = float(version.minimum), float(version.maximum)
         step = float(version.step or 1)
         mid = low + (high - low) / 2

@@ -90,9 +90,9 @@ def load_demo(*, interviews: int = 72, seed: int = 7) -> dict[str, int]:
     rng = random.Random(seed)
     users = {}
     for email, name, flags in DEMO_USERS:
-        user, created = User.objects.get_or_create(email=email, defaults={"username": email.split("@")[0],
-                                                                          "display_name": name, **flags})
-        if created:
+        user, new_user = User.objects.get_or_create(email=email, defaults={"username": email.split("@")[0],
+                                                                           "display_name": name, **flags})
+        if new_user:
             user.set_password(DEMO_PASSWORD)
             user.save()
         EmailAddress.objects.get_or_create(user=user, email=email, defaults={"verified": True, "primary": True})

@@ -68,6 +68,7 @@ def _latent(interview: Interview) -> float:
 
 def _numeric(version: MetricVersion, value: float) -> float:
     """Humans mostly score in half points."""
+    assert version.minimum is not None and version.maximum is not None  # numeric_scale_has_range
     value = _clamp(value, float(version.minimum), float(version.maximum))
     step = Decimal(1) if version.step == 1 else Decimal("0.5")
     return float((Decimal(str(value)) / step).quantize(Decimal(1)) * step)

@@ -103,7 +103,7 @@ class InterviewsView(PublicView):
                    responses=OpenApiTypes.OBJECT, summary="The interviews behind one number (drill-down)")
     def get(self, request: Request) -> Response:
         drill = parse_drill(request.query_params)
-        if drill.parsed.errors:
+        if drill.parsed.errors or drill.metric_version is None:  # no version is an error too
             return _bad(drill.parsed.errors)
         return Response(selectors.drilldown(drill.parsed.filters, metric_version_id=drill.metric_version,
                                             cell=drill.cell, missing=drill.missing, page=drill.page))

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from commons.curators import API_MESSAGE, acts_as_curator, needs_second_factor
+from commons.http import acting_user
 from commons.params import parse_id
 from reviews.reliability import selectors
 from reviews.reliability.api.serializers import (
@@ -67,7 +68,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
         qs = selectors.filter_results(selectors.agreement_results(self.request.user, audience=audience), params)
         return qs.order_by("metric_version__metric__slug", "metric_version__number", "slice_type", "slice_label", "pk")
 
-    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+    def retrieve(self, request: Request, pk: str) -> Response:
         result = selectors.get_result(request.user, int(pk))
         if result.audience == Audience.INTERNAL:
             _is_curator(request)
@@ -75,7 +76,7 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(responses=RaterBreakdownSerializer)
     @action(detail=True, methods=["get"])
-    def raters(self, request: Request, pk: str | None = None) -> Response:
+    def raters(self, request: Request, pk: str) -> Response:
         """Curators: each rater's leave-one-out alpha and agreement with the rest, and the pairwise matrix."""
         if not _is_curator(request):
             raise PermissionDenied("Reviewer-level agreement is for curators.")
@@ -88,6 +89,6 @@ class AgreementViewSet(viewsets.ReadOnlyModelViewSet):
         """Curators: interviews whose reviewers disagree beyond the threshold, worst first (adjudication list)."""
         if not _is_curator(request):
             raise PermissionDenied("The adjudication list is for curators.")
-        qs = selectors.adjudication_queue(request.user, metric=request.query_params.get("metric") or None)
+        qs = selectors.adjudication_queue(acting_user(request), metric=request.query_params.get("metric") or None)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(FlaggedUnitSerializer(page, many=True).data)

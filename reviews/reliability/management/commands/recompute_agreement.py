@@ -22,17 +22,17 @@ class Command(BaseCommand):
         parser.add_argument("--force", action="store_true", help="Rewrite results even when their inputs are unchanged")
 
     def handle(self, *args, metric: list[str], pending: bool, enqueue: bool, force: bool, **options) -> None:
-        versions = selectors.metric_versions_with_scores()
+        chosen = selectors.metric_versions_with_scores()
         if metric:
             unknown = set(metric) - set(MetricVersion.objects.filter(metric__slug__in=metric)
                                         .values_list("metric__slug", flat=True))
             if unknown:
                 raise CommandError(f"No such metric: {', '.join(sorted(unknown))}.")
-            versions = MetricVersion.objects.filter(metric__slug__in=metric).select_related("metric").order_by(
+            chosen = MetricVersion.objects.filter(metric__slug__in=metric).select_related("metric").order_by(
                 "metric__slug", "number")
         if pending:
-            versions = versions.filter(pk__in=services.pending_metric_version_ids())
-        versions = list(versions)
+            chosen = chosen.filter(pk__in=services.pending_metric_version_ids())
+        versions = list(chosen)
         if not versions:
             self.stdout.write("Nothing to recompute.")
             return
