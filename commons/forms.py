@@ -6,10 +6,11 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.forms.renderers import DjangoTemplates
 
 from commons import selectors
-from commons.models import ApiToken, Interview, Interviewer, Licence, Study, TargetModel
+from commons.models import ApiToken, Interview, Interviewer, Licence, Study, TargetModel, User
 from commons.transcripts import FORMATS
 
 SUGGESTED_TOPICS = [
@@ -26,12 +27,14 @@ class ScopedChoicesForm(forms.Form):
     """Offers only the target models, interviewers and studies the user may see (commons.selectors): their
     own plus those public interviews use. Pass `user=request.user`."""
 
-    def __init__(self, *args: object, user: object = None, **kwargs: object) -> None:
+    def __init__(self, *args: Any, user: User | AnonymousUser | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         scoped = {"target_model": selectors.visible_models, "interviewer": selectors.visible_interviewers,
                   "study": selectors.visible_studies}
         for name, visible in scoped.items():
-            self.fields[name].queryset = visible(user)
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = visible(user)
 
 
 class InterviewSubmitForm(ScopedChoicesForm):

@@ -64,7 +64,7 @@ class Throttle(SimpleRateThrottle):
     deployments can change it) and the client address from `client_ip`. A scope whose rate is empty is off."""
 
     def get_rate(self) -> str | None:
-        return settings.RATE_LIMITS.get(self.scope) or None
+        return settings.RATE_LIMITS.get(self.scope or "") or None
 
     def get_ident(self, request: Any) -> str:
         return client_ip(request)
@@ -145,6 +145,8 @@ class InvalidTokenThrottle(Throttle):
     same address's good tokens go on working until it has failed RATE_LIMITS["invalid_token"] times."""
 
     scope = "invalid_token"
+    duration: int  # set by SimpleRateThrottle.__init__ from the rate (the stubs do not declare them)
+    num_requests: int
 
     def blocked(self, request: Any) -> bool:
         if self.rate is None:
@@ -182,7 +184,8 @@ def rate_limited(throttle_class: type[Throttle], what: str) -> Callable:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             throttle = throttle_class()
-            if not throttle.allow_request(request, None):
+            # DRF's throttles read only META and the user, which a Django request has as well.
+            if not throttle.allow_request(request, None):  # type: ignore[arg-type]
                 return too_many_requests(request, wait_seconds(throttle), what)
             return view(request, *args, **kwargs)
 

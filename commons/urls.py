@@ -13,10 +13,11 @@ from commons.ratelimits import AdminLoginThrottle, rate_limited
 # limited per client address: no password form that skips either.
 # Staff meet the curators' second-factor rule (commons/curators.py): the admin edits roles too.
 if not getattr(admin.site, "secured_by_commons", False):  # once, even if this module is imported again
-    admin.site.login = rate_limited(AdminLoginThrottle, "admin sign-in attempts")(
+    # Wrapping the one site's bound methods is the point here, so the method-assign checks do not apply.
+    admin.site.login = rate_limited(AdminLoginThrottle, "admin sign-in attempts")(  # type: ignore[method-assign]
         admin_login(secure_admin_login(admin.site.login)))
-    admin.site.has_permission = admin_has_permission(admin.site.has_permission)
-    admin.site.secured_by_commons = True
+    admin.site.has_permission = admin_has_permission(admin.site.has_permission)  # type: ignore[method-assign]
+    setattr(admin.site, "secured_by_commons", True)
 
 urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)),

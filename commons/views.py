@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -243,13 +244,13 @@ def account(request: AuthenticatedHttpRequest) -> HttpResponse:
                                                     "name_form": _public_name_form(request.user)})
 
 
-def _public_name_form(user: User, data: object = None) -> PublicNameForm:
+def _public_name_form(user: User, data: Any = None) -> PublicNameForm:
     return PublicNameForm(data, initial={"display_name": user.display_name, "use_pseudonym": user.use_pseudonym})
 
 
 @login_required
 @require_POST
-def account_name(request: HttpRequest) -> HttpResponse:
+def account_name(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set how the user appears in public: a display name, or their pseudonym (commons.names)."""
     name_form = _public_name_form(request.user, request.POST)
     if name_form.is_valid():

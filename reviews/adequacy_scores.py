@@ -161,7 +161,7 @@ def read_adequacy_document(document: dict, location: str, prompt_version: str) -
         if any(r.number == number for r in replicates):
             raise ScoreFileError(f"replicate {number} appears twice", f"{location}.scores[{i}]")
         replicates.append(_replicate(entry, number, f"{location} replicate {number}"))
-    judge = document.get("judge") if isinstance(document.get("judge"), str) else ""
+    judge = document["judge"] if isinstance(document.get("judge"), str) else ""
     declared = next((document[k].strip() for k in ("prompt_version", "rubric_version")
                      if isinstance(document.get(k), str) and document[k].strip()), "")
     return ScoreFile(path=location, model=str(document.get("batch", "")), judge=judge.strip(),

@@ -67,7 +67,7 @@ def test_reliability_does_not_reach_up_into_the_explorer() -> None:
 
 
 PURE = [("reviews", "agreement"), ("reviews", "explorer", "stats.py"), ("reviews", "explorer", "rankings.py"),
-        ("reviews", "reliability", "slicing.py"),
+        ("reviews", "reliability", "slicing.py"), ("reviews", "derived.py"),
         ("commons", "transcripts")]
 
 

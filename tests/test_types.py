@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PURE_MODULES = ["commons/transcripts", "reviews/agreement", "reviews/explorer/stats.py"]
+PURE_MODULES = ["commons/transcripts", "reviews/agreement", "reviews/explorer/stats.py", "reviews/explorer/rankings.py",
+                "reviews/derived.py"]
 
 pytestmark = pytest.mark.no_django
 

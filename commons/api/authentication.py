@@ -21,7 +21,7 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
         failures = InvalidTokenThrottle()
         if failures.blocked(request):  # a guesser at this address is refused before any look-up
             refused = exceptions.Throttled(wait=wait_seconds(failures))
-            refused.reason = "Too many invalid API tokens from your address."  # worded by commons.api.errors
+            setattr(refused, "reason", "Too many invalid API tokens from your address.")  # worded by commons.api.errors
             raise refused
         if len(header) != 2:
             failures.record_failure()

@@ -27,7 +27,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 def _too_many_requests(exc: exceptions.Throttled) -> Response:
     """429 saying what was limited and when to come back, with Retry-After (DRF's own wording names no cause)."""
-    wait = max(1, math.ceil(exc.wait)) if exc.wait is not None else 60
+    asked: float | None = getattr(exc, "wait", None)  # set by Throttled.__init__; the stubs miss it
+    wait = max(1, math.ceil(asked)) if asked is not None else 60
     reason = getattr(exc, "reason", "") or "Too many requests: this API's rate limit was reached."
     return Response({"detail": f"{reason} Try again in {wait} seconds."}, status=status.HTTP_429_TOO_MANY_REQUESTS,
                     headers={"Retry-After": str(wait)})

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -14,7 +16,7 @@ from commons.transcripts import FORMATS
 class PublicNameField(serializers.Field):
     """A person as the public sees them (commons.names.public_name): `PublicNameField(source="contributor")`."""
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
@@ -129,13 +131,15 @@ class ScopedChoicesSerializer(serializers.Serializer):
     """Accepts only the target models, interviewers and studies the requesting user may see (commons.selectors):
     an id or slug of anything else is "does not exist", as for a wrong one."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         user = getattr(self.context.get("request"), "user", None)
         scoped = {"target_model": selectors.visible_models, "interviewer": selectors.visible_interviewers,
                   "study": selectors.visible_studies}
         for name, visible in scoped.items():
-            self.fields[name].queryset = visible(user)
+            field = self.fields[name]
+            assert isinstance(field, serializers.RelatedField)
+            setattr(field, "queryset", visible(user))  # the stubs type RelatedField.queryset as a manager descriptor
 
 
 class InterviewCreateSerializer(ScopedChoicesSerializer):

@@ -3,7 +3,9 @@ from __future__ import annotations
 import json
 
 from django import template
+from django.contrib.auth.models import AnonymousUser
 
+from commons.models import User
 from commons.names import pseudonym, public_name
 
 register = template.Library()
@@ -43,6 +45,6 @@ def public_name_filter(user: object) -> str:
 
 
 @register.filter(name="pseudonym")
-def pseudonym_filter(user: object) -> str:
+def pseudonym_filter(user: User | AnonymousUser | None) -> str:
     """The user's stable pseudonym, whether or not they use it (for their own account page)."""
-    return pseudonym(user.pk) if getattr(user, "pk", None) else ""
+    return pseudonym(user.pk) if isinstance(user, User) and user.pk else ""

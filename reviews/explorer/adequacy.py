@@ -61,9 +61,9 @@ def _labels_per_interview(filters: Filters, versions: dict[int, MetricVersion]
     for (version_id, interview, *_), labels in by_rater.items():
         version = versions[version_id]
         order = {label: i for i, label in enumerate(version.values)}
-        label = pool(labels, version.scale_type, order.__getitem__)
-        if label is not None:
-            pooled[(version_id, interview)].append(label)
+        pooled_label = pool(labels, version.scale_type, order.__getitem__)
+        if pooled_label is not None:
+            pooled[(version_id, interview)].append(pooled_label)
     shares: dict[int, dict[int, dict[str, float]]] = defaultdict(dict)
     for (version_id, interview), labels in pooled.items():
         counts: dict[str, float] = defaultdict(float)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextvars
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -219,12 +219,15 @@ def metric_payload(source: Source, version: MetricVersion) -> dict[str, Any]:
 def _rankings(tally: _MetricTally, v: int, models: list[int]) -> dict[str, dict[str, Any]]:
     """Balanced means, ranks and rank agreement, for each interviewer and for interviewer names (stances pooled)."""
     replicates = conf.bootstrap_replicates()
-    each = {(m, str(i)): _histogram(acc) for (m, i), acc in tally.by_pair.items()}
-    named = {(m, n): _histogram(acc) for (m, n), acc in tally.by_name_pair.items()}
+    each: dict[tuple[Hashable, Hashable], rankings.Histogram] = {
+        (m, str(i)): _histogram(acc) for (m, i), acc in tally.by_pair.items()}
+    named: dict[tuple[Hashable, Hashable], rankings.Histogram] = {
+        (m, n): _histogram(acc) for (m, n), acc in tally.by_name_pair.items()}
+    names: list[str] = sorted(tally.by_name, key=str.lower)
     return {
         "each": rankings.rank_table(each, models, [str(i) for i in sorted(tally.by_interviewer)],
                                     seed=seed_for(f"{v}|rankings|each"), replicates=replicates).as_dict(),
-        "name": rankings.rank_table(named, models, sorted(tally.by_name, key=str.lower),
+        "name": rankings.rank_table(named, models, names,
                                     seed=seed_for(f"{v}|rankings|name"), replicates=replicates).as_dict(),
     }
 

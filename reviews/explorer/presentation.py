@@ -223,7 +223,7 @@ def ranking_panel(raw: dict, columns: str, models: list[dict[str, Any]], column_
     shown = [c["key"] for c in column_specs if c["key"] in table["columns"]]  # the page's column order
     position = {key: k for k, key in enumerate(table["columns"])}
     pooled = [raw["by_model"][str(m)]["mean"] for m in table["models"]]
-    pooled_ranks = rankings.average_ranks(pooled) if pooled else []
+    pooled_ranks: list[float] = list(rankings.average_ranks(pooled)) if pooled else []
     rows = []
     for row, pooled_mean, pooled_rank in zip(table["rows"], pooled, pooled_ranks, strict=True):
         under = [{"key": key, "label": labels[key], "mean": row["means"][position[key]],

@@ -265,6 +265,12 @@ class DerivedSpec:
     group: str = ""
 
 
+def _numeric_range(version: MetricVersion) -> tuple[float, float]:
+    # A numeric scale always has both ends (the numeric_scale_has_range constraint).
+    assert version.minimum is not None and version.maximum is not None
+    return float(version.minimum), float(version.maximum)
+
+
 def _check_derived(spec: DerivedSpec) -> ScaleSpec:
     """Validate a derived spec; its scale follows from its inputs' (numeric inputs only)."""
     name, definition = (spec.name or "").strip(), (spec.definition or "").strip()
@@ -288,7 +294,7 @@ def _check_derived(spec: DerivedSpec) -> ScaleSpec:
     if not shared:
         raise ServiceError("The inputs must be metric versions of one rubric (no rubric holds all of them).",
                            "inputs")
-    low, high = derived.scale_range(spec.formula, [(float(v.minimum), float(v.maximum)) for v in spec.inputs])
+    low, high = derived.scale_range(spec.formula, [_numeric_range(v) for v in spec.inputs])
     ratio = all(v.scale_type == ScaleType.RATIO for v in spec.inputs) and spec.formula != derived.DIFFERENCE
     return ScaleSpec(name=name, definition=definition, scale_type=ScaleType.RATIO if ratio else ScaleType.INTERVAL,
                      minimum=Decimal(str(low)), maximum=Decimal(str(high)), group=(spec.group or "").strip()[:80])

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from commons.curators import acts_as_curator, second_factor_redirect
-from commons.http import AuthenticatedHttpRequest
+from commons.http import AuthenticatedHttpRequest, acting_user
 from commons.selectors import visible_studies
 from commons.models import Study
 from commons.params import parse_id
@@ -142,7 +142,7 @@ def rubric_detail(request: HttpRequest, slug: str) -> HttpResponse:
                                   initial={"versions": [v.pk for v in selectors.rubric_versions(rubric)]})
         if request.method == "POST" and form.is_valid():
             try:
-                services.set_rubric_versions(actor=request.user, rubric=rubric,
+                services.set_rubric_versions(actor=acting_user(request), rubric=rubric,
                                              versions=list(form.cleaned_data["versions"]))
             except ServiceError as err:
                 form.add_error("versions", err.message)
