@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from commons import views
+from commons import study_views, views
 
 urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=settings.STATIC_URL + "favicon.svg", permanent=True)),
@@ -24,6 +24,7 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("curation/users/", views.curation_users, name="curation_users"),
+    path("studies/<slug:slug>/settings/", study_views.study_settings, name="study_settings"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("commons.api.urls")),
     path("api/v1/", include("reviews.reliability.api.urls")),

@@ -2,7 +2,7 @@
 
 Public numbers (audience "public") count only interviews that anyone may list *and* whose reviews
 are public (status reviewed), so an aggregate never reveals anything about reviews that are still
-blind. Internal numbers count every interview that is not withdrawn; only curators read them.
+blind; a model judge's values count before that only where the study publishes its judge scores. Internal numbers count every interview that is not withdrawn; only curators read them.
 """
 
 from __future__ import annotations
@@ -67,11 +67,6 @@ def public_unit_ids(unit_ids: set[int]) -> set[int]:
     return {pk for pk, status in _listed_statuses(unit_ids).items() if status == Interview.Status.REVIEWED}
 
 
-def listed_unit_ids(unit_ids: set[int]) -> set[int]:
-    """Of these interviews, the ones listed to anyone: their (automated) judge reviews count in public numbers."""
-    return set(_listed_statuses(unit_ids))
-
-
 def _listed_statuses(unit_ids: set[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     ids = sorted(unit_ids)
@@ -88,12 +83,13 @@ def unit_infos(unit_ids: set[int]) -> dict[int, UnitInfo]:
     ids = sorted(unit_ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        for pk, study_id, target_model_id, interviewer_id, conditions in (
+        for pk, study_id, target_model_id, interviewer_id, conditions, published in (
                 Interview.objects.filter(pk__in=chunk).exclude(status=Interview.Status.WITHDRAWN).order_by()
-                .values_list("pk", "study_id", "target_model_id", "interviewer_id", "conditions")):
+                .values_list("pk", "study_id", "target_model_id", "interviewer_id", "conditions",
+                             "study__judge_scores_public")):
             infos[pk] = UnitInfo(study_id, target_model_id, interviewer_id,
                                  conditions if isinstance(conditions, dict) else {}, pk in public,
-                                 listed=pk in statuses)
+                                 listed=pk in statuses, judge_scores_published=bool(published))
     return infos
 
 

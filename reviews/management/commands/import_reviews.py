@@ -21,8 +21,13 @@ class Command(BaseCommand):
         parser.add_argument("--prompt-version", default="",
                             help="Prompt/rubric version (default: from the file, else the folder name, e.g. v2.1)")
         parser.add_argument("--report", help="Write the full report as JSON to this file")
+        parser.add_argument("--judge-scores-public", action="store_true",
+                            help="The scores are published data (e.g. the Still Alive corpus): show them before "
+                                 "human review, for every study the files score. Without it they stay blind "
+                                 "until each interview is reviewed, unless the study already publishes them.")
 
-    def handle(self, *args, paths: list[str], judge: str, prompt_version: str, report: str | None, **options) -> None:
+    def handle(self, *args, paths: list[str], judge: str, prompt_version: str, report: str | None,
+               judge_scores_public: bool = False, **options) -> None:
         resolved = []
         for raw in paths:
             path = Path(raw)
@@ -31,7 +36,8 @@ class Command(BaseCommand):
             resolved.append(path)
         started = time.perf_counter()
         try:
-            result = import_score_files(paths=resolved, judge_name=judge, prompt_version=prompt_version)
+            result = import_score_files(paths=resolved, judge_name=judge, prompt_version=prompt_version,
+                                        judge_scores_public=judge_scores_public)
         except ScoreFileError as err:
             raise CommandError(str(err)) from None
         except ServiceError as err:
@@ -56,6 +62,14 @@ class Command(BaseCommand):
         out(f"Reviews created: {result.created_total}; already present: {result.existing_total}")
         for row in data["created"]:
             out(f"  {row['judge']} · prompt {row['prompt_version']} · replicate {row['replicate']}: {row['reviews']} created")
+        out("Judge scores before human review (blind unless the study publishes them):")
+        for row in result.studies:
+            out(f"  study {row['study']} ({row['interviews']} interviews): "
+                + ("public — the study publishes its judge scores" if row["judge_scores_public"]
+                   else "blind until each interview is reviewed (--judge-scores-public publishes them)"))
+        if result.without_study:
+            out(self.style.WARNING(f"  {result.without_study} interviews in no study: blind until reviewed (import "
+                                   f"the sessions with --study to publish their judge scores)"))
         if result.missing:
             out(f"Missing values stored (topic not reached), by how the source wrote it: {sum(result.missing.values())}")
             for encoding, count in result.missing.most_common():
