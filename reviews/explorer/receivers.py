@@ -13,6 +13,7 @@ from django.dispatch import receiver
 from commons.models import Interview, Study
 from commons.selectors import save_may_change_listing
 from reviews import signals
+from reviews.explorer import release_withdrawals
 from reviews.explorer.materialize import forget_public_fingerprint
 from reviews.explorer.refresh import request_refresh
 from reviews.reliability.models import AgreementResult
@@ -30,6 +31,9 @@ def _judge_scores_imported(sender: type, **kwargs: Any) -> None:
 
 @receiver(post_save, sender=Interview, dispatch_uid="explorer_interview_saved")
 def _interview_saved(sender: type, instance: Interview, created: bool, **kwargs: Any) -> None:
+    if not created and instance.status == Interview.Status.WITHDRAWN and save_may_change_listing(
+            kwargs.get("update_fields")):
+        release_withdrawals.mark_releases_containing(instance.pk)  # in the withdrawal's own transaction
     if created or save_may_change_listing(kwargs.get("update_fields")):
         # Now, and again at commit: a reader between the two could have cached the old set.
         forget_public_fingerprint()

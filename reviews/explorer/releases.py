@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from commons import locks
 from commons.broker import enqueue_on_commit
-from reviews.explorer import agreement, conf, sources
+from reviews.explorer import agreement, conf, release_withdrawals, sources
 from reviews.explorer.models import DatasetRelease, InterviewConsensus, ReleaseFile
 from commons.models import Interview, Licence, Turn, User
 from reviews.models import Review, Score
@@ -375,6 +375,10 @@ Scores: value NULL and label empty = missing ("cannot judge" / topic not reached
 Reviews counted: every review of an interview once it is reviewed (review is blind until then);
 before that only model judges' reviews, and only in studies whose judge scores are published data.
 
+Withdrawals: if an interview in this release is withdrawn later, the release is marked as containing
+a withdrawn interview and its files are no longer served (HTTP 410); it is not rebuilt, so this
+version's checksums and citation keep meaning what was published. A newer release leaves it out.
+
 Checksums: SHA256SUMS (sha256sum -c SHA256SUMS). Suggested citation:
 {citation}
 """
@@ -439,11 +443,12 @@ def _build_claimed(release_id: int, *, locked: bool) -> DatasetRelease | None:
     with transaction.atomic():
         ReleaseFile.objects.filter(release=release).delete()
         ReleaseFile.objects.bulk_create(files)
+        release_withdrawals.record_contents(release, final)
         release.status = DatasetRelease.Status.READY
         release.counts = rows
         release.citation = citation(release, bundle_sha)
         release.error = ""
-        release.save(update_fields=["status", "counts", "citation", "finished_at", "error"])
+        release.save(update_fields=["status", "counts", "citation", "finished_at", "error", "contains_withdrawn_since"])
     return release
 
 
