@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from commons.models import Interview, Interviewer, Study, TargetModel, User
@@ -19,7 +19,7 @@ from commons.selectors import listed_interviews
 from reviews.models import Judge, MetricVersion, Review, Score
 from reviews.reliability import conf
 from reviews.reliability.models import AgreementResult, Audience, SliceType, UnitDisagreement
-from reviews.reliability.slicing import Labels, RatingRow, Scale, UnitInfo
+from reviews.reliability.slicing import Labels, RatingRow, Scale, UnitInfo, condition_items
 from reviews.selectors import blind_interviews, can_see_reviews
 
 NUMERIC_SCALES = ("interval", "ratio")
@@ -129,13 +129,53 @@ def audience_for(user: User | AnonymousUser | None, requested: str | None) -> st
     return Audience.PUBLIC
 
 
+def _slices_holding(interviews: QuerySet[Interview]) -> Q | None:
+    """Results whose slice may count human reviews of these interviews (None: no interview given).
+
+    Judge-only slices (one judge's replicates, judges only) are left out: they say nothing about people."""
+    match = Q()
+    found = False
+    for study_id, model_id, interviewer_id, conditions in interviews.values_list(
+            "study_id", "target_model_id", "interviewer_id", "conditions"):
+        found = True
+        match |= Q(slice_type__in=[SliceType.ALL, SliceType.HUMAN_JUDGE])
+        match |= Q(slice_type=SliceType.REVIEWER_KIND, slice_value="human")
+        match |= Q(slice_type=SliceType.TARGET_MODEL, slice_value=str(model_id))
+        if study_id is not None:
+            match |= Q(slice_type=SliceType.STUDY, slice_value=str(study_id))
+        if interviewer_id is not None:
+            match |= Q(slice_type=SliceType.INTERVIEWER, slice_value=str(interviewer_id))
+        levels = [f"{factor}={value}" for factor, value in condition_items(conditions if isinstance(conditions, dict)
+                                                                          else {})]
+        if levels:
+            match |= Q(slice_type=SliceType.CONDITION, slice_value__in=levels)
+    return match if found else None
+
+
+def withheld_while_reviewing(user: User | AnonymousUser | None) -> Q | None:
+    """Internal results a curator may not read while they hold a review place: every slice that could count an
+    interview they are still reviewing. Its rater list, counts and alpha would show who has submitted."""
+    return _slices_holding(blind_interviews(user)) if _is_curator(user) else None
+
+
 def agreement_results(user: User | AnonymousUser | None, *,
                       audience: str = Audience.PUBLIC) -> QuerySet[AgreementResult]:
-    """Stored results this reader may see; internal ones only for curators."""
+    """Stored results this reader may see; internal ones only for curators, and not those that could count an
+    interview the curator is still reviewing (see `withheld_while_reviewing`)."""
     qs = AgreementResult.objects.select_related("metric_version__metric")
     if audience == Audience.INTERNAL and _is_curator(user):
-        return qs.filter(audience=Audience.INTERNAL)
+        internal = qs.filter(audience=Audience.INTERNAL)
+        withheld = withheld_while_reviewing(user)
+        return internal.exclude(withheld) if withheld is not None else internal
     return qs.filter(audience=Audience.PUBLIC)
+
+
+def withheld_count(user: User | AnonymousUser | None) -> int:
+    """How many internal results `agreement_results` leaves out for this curator (a count of slices, not of people)."""
+    withheld = withheld_while_reviewing(user)
+    if withheld is None:
+        return 0
+    return AgreementResult.objects.filter(withheld, audience=Audience.INTERNAL).count()
 
 
 def filter_results(qs: QuerySet[AgreementResult], params: Any) -> QuerySet[AgreementResult]:
@@ -159,6 +199,8 @@ def get_result(user: User | AnonymousUser | None, pk: int) -> AgreementResult:
     qs = AgreementResult.objects.select_related("metric_version__metric")
     if not _is_curator(user):
         qs = qs.filter(audience=Audience.PUBLIC)
+    elif (withheld := withheld_while_reviewing(user)) is not None:
+        qs = qs.exclude(withheld & Q(audience=Audience.INTERNAL))
     result = qs.filter(pk=pk).first()
     if result is None:
         raise Http404("No such agreement result.")

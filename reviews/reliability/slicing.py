@@ -186,7 +186,7 @@ def rater_label(key: str, labels: Labels) -> str:
 # --------------------------------------------------------------------------- slices
 
 
-def _condition_items(conditions: dict[str, Any]) -> Iterable[tuple[str, str]]:
+def condition_items(conditions: dict[str, Any]) -> Iterable[tuple[str, str]]:
     for factor, level in sorted(conditions.items()):
         if level is None or level == "":
             continue
@@ -285,7 +285,7 @@ def _audience_slices(audience: str, kept: dict[str, set[int]], humans: list[tupl
                                           labels.interviewers.get(info.interviewer_id,
                                                                   f"interviewer {info.interviewer_id}")))
             targets.extend(slices.get("condition", f"{factor}={level}", f"{factor}: {level}")
-                           for factor, level in _condition_items(info.conditions))
+                           for factor, level in condition_items(info.conditions))
             for target in targets:
                 target.add(unit, rater, value)
 
