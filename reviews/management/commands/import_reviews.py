@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from commons.services import ServiceError
 from reviews.services import import_score_files
+from reviews.services.judges import ImportReport
 from reviews.still_alive_scores import ScoreFileError
 
 
@@ -62,14 +63,7 @@ class Command(BaseCommand):
         out(f"Reviews created: {result.created_total}; already present: {result.existing_total}")
         for row in data["created"]:
             out(f"  {row['judge']} · prompt {row['prompt_version']} · replicate {row['replicate']}: {row['reviews']} created")
-        out("Judge scores before human review (blind unless the study publishes them):")
-        for row in result.studies:
-            out(f"  study {row['study']} ({row['interviews']} interviews): "
-                + ("public — the study publishes its judge scores" if row["judge_scores_public"]
-                   else "blind until each interview is reviewed (--judge-scores-public publishes them)"))
-        if result.without_study:
-            out(self.style.WARNING(f"  {result.without_study} interviews in no study: blind until reviewed (import "
-                                   f"the sessions with --study to publish their judge scores)"))
+        self._judge_scores_visibility(result)
         if result.missing:
             out(f"Missing values stored (topic not reached), by how the source wrote it: {sum(result.missing.values())}")
             for encoding, count in result.missing.most_common():
@@ -91,3 +85,14 @@ class Command(BaseCommand):
             out(f"Fields not imported: {', '.join(sorted(result.unknown_fields))}")
         out(f"Evidence quotes: {result.evidence} ({result.evidence_anchored} found verbatim in the transcript)")
         out(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s."))
+
+    def _judge_scores_visibility(self, result: ImportReport) -> None:
+        out = self.stdout.write
+        out("Judge scores before human review (blind unless the study publishes them):")
+        for row in result.studies:
+            out(f"  study {row['study']} ({row['interviews']} interviews): "
+                + ("public — the study publishes its judge scores" if row["judge_scores_public"]
+                   else "blind until each interview is reviewed (--judge-scores-public publishes them)"))
+        if result.without_study:
+            out(self.style.WARNING(f"  {result.without_study} interviews in no study: blind until reviewed (import "
+                                   f"the sessions with --study to publish their judge scores)"))
