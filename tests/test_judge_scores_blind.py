@@ -133,3 +133,30 @@ def test_turning_the_setting_on_publishes_at_once_and_is_audited(world, curator)
     assert all(live.values()), live  # a release built earlier keeps what it held; the next one follows
     event = AuditEvent.objects.get(verb="study.judge_scores_public")
     assert event.actor == curator and event.data == {"public": True}
+
+
+def test_only_the_owner_or_a_curator_changes_the_setting(curator, reviewer, api_client_for):
+    owner = factories.user("owner@example.org", is_reviewer=True)
+    study = factories.study("owned")
+    type(study).objects.filter(pk=study.pk).update(created_by=owner)
+    page = f"/studies/{study.slug}/settings/"
+    api = f"/api/v1/studies/{study.slug}/judge-scores-public/"
+    outsider = _client(reviewer)
+    assert outsider.get(page).status_code == 404
+    assert outsider.post(page, {"judge_scores_public": "on"}).status_code == 404
+    assert api_client_for(reviewer).post(api, {"public": True}, format="json").status_code == 403
+    assert _client(None).get(page).status_code == 302  # to the login page
+    study.refresh_from_db()
+    assert study.judge_scores_public is False
+
+    shown = _client(owner).get(page)
+    assert shown.status_code == 200 and "blind until each interview is reviewed" in shown.content.decode()
+    assert _client(owner).post(page, {"judge_scores_public": "on"}).status_code == 302
+    study.refresh_from_db()
+    assert study.judge_scores_public is True
+    answer = api_client_for(curator).post(api, {"public": False}, format="json")
+    assert answer.status_code == 200 and answer.json()["judge_scores_public"] is False
+    assert api_client_for(curator).post(api, {"public": "maybe"}, format="json").status_code == 400
+    assert list(AuditEvent.objects.filter(verb="study.judge_scores_public").order_by("id")
+                .values_list("actor__email", "data")) == [("owner@example.org", {"public": True}),
+                                                          ("curator@example.org", {"public": False})]
