@@ -108,6 +108,10 @@ class Study(models.Model):
     factors = models.JSONField(default=dict, blank=True, help_text='Factor → levels, e.g. {"tone": ["neutral", "warm"]}.')
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    judge_scores_public = models.BooleanField(
+        default=False,
+        help_text="Model-judge scores of this study's interviews are published data (e.g. an imported corpus): "
+                  "shown before human review ends. Off: they are blind like human reviews until an interview is reviewed.")
 
     class Meta:
         ordering = ["title"]

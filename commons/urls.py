@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from commons import views
+from commons import study_views, views
 from commons.curators import admin_has_permission, admin_login
 from commons.ratelimits import AdminLoginThrottle, rate_limited
 
@@ -38,6 +38,7 @@ urlpatterns = [
     path("account/name/", views.account_name, name="account_name"),
     path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("curation/users/", views.curation_users, name="curation_users"),
+    path("studies/<slug:slug>/settings/", study_views.study_settings, name="study_settings"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("commons.api.urls")),
     path("api/v1/", include("reviews.reliability.api.urls")),

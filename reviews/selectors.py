@@ -278,17 +278,33 @@ def can_see_reviews(user: User | AnonymousUser | None, interview: Interview) -> 
     return interview.status == Status.REVIEWED or has_submitted_review(user, interview)
 
 
+def judge_scores_public_q(prefix: str = "") -> Q:
+    """Interviews whose model-judge values anyone may see: reviewed (the blind rule is over), or in a study
+    whose judge scores are published data (`Study.judge_scores_public`). `prefix` reaches the interview
+    from another model, e.g. "interview__"."""
+    return Q(**{f"{prefix}status": Status.REVIEWED}) | Q(**{f"{prefix}study__judge_scores_public": True})
+
+
+def judge_scores_are_public(interview: Interview) -> bool:
+    """`judge_scores_public_q` for one interview: until then a judge's values are as blind as a person's."""
+    if interview.status == Status.REVIEWED:
+        return True
+    return bool(interview.study_id and interview.study.judge_scores_public)
+
+
 def can_see_source_scores(user: User | AnonymousUser | None, interview: Interview) -> bool:
     """Scores that came inside the uploaded file (e.g. an Inspect scorer) are reviews too: blind until
-    the viewer may see the interview's reviews, except to the contributor, who uploaded them."""
+    the viewer may see the interview's reviews, except to the contributor, who uploaded them. They are
+    automated scores, so a study that publishes its judge scores publishes these too."""
     if _is_user(user) and interview.contributor_id == user.pk:
         return True
-    return can_see_reviews(user, interview)
+    return can_see_reviews(user, interview) or judge_scores_are_public(interview)
 
 
 def visible_reviews(user: User | AnonymousUser | None) -> QuerySet[Review]:
-    """Submitted reviews this user may read: on interviews they can see that are reviewed, or that they reviewed."""
-    opened = Q(interview__status=Status.REVIEWED)
+    """Submitted reviews this user may read, on interviews they can see: every review once the interview is
+    reviewed or they reviewed it; judge reviews also where the study publishes its judge scores."""
+    opened = Q(interview__status=Status.REVIEWED) | Q(kind=Review.Kind.JUDGE, interview__study__judge_scores_public=True)
     if _is_user(user):
         opened |= Q(interview__in=Review.objects.filter(reviewer=user, status=Review.Status.SUBMITTED)
                     .values("interview"))

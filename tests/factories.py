@@ -65,8 +65,11 @@ def interviewer(name: str, stance: str = "", *, kind: str = Interviewer.Kind.MOD
     return Interviewer.objects.create(name=name, stance=stance, kind=kind)
 
 
-def study(slug: str, factors: dict | None = None, *, title: str | None = None) -> Study:
-    return Study.objects.create(title=title or slug.title(), slug=slug, factors=factors or {})
+def study(slug: str, factors: dict | None = None, *, title: str | None = None, judge_scores_public: bool = False
+          ) -> Study:
+    """`judge_scores_public`: the study's judge scores are published data, shown before human review ends."""
+    return Study.objects.create(title=title or slug.title(), slug=slug, factors=factors or {},
+                                judge_scores_public=judge_scores_public)
 
 
 def judge(name: str, **fields: Any) -> Judge:
@@ -270,8 +273,8 @@ class Corpus:
     def interviewer(self, name: str, stance: str = "") -> Interviewer:
         return interviewer(name, stance)
 
-    def study(self, slug: str, factors: dict | None = None) -> Study:
-        return study(slug, factors)
+    def study(self, slug: str, factors: dict | None = None, *, judge_scores_public: bool = False) -> Study:
+        return study(slug, factors, judge_scores_public=judge_scores_public)
 
     def metric(self, slug: str, *, number: int = 1, scale: str = "interval", minimum: float = 0,
                maximum: float = 10, values: list[str] | None = None, name: str | None = None) -> MetricVersion:

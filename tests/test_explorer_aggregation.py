@@ -51,8 +51,10 @@ def world(contributor):
     c.human(w.a2, w.r1, {M: 6})
     c.human(w.a2, w.r3, {M: None})
     c.judge(w.a2, w.J2, 0, {M: 8})
+    # Judge scores of an interview in review count only where its study publishes them (issue 10).
+    w.P = c.study("published-corpus", judge_scores_public=True)
     w.a3 = c.interview(w.A, w.I1, conditions={"tone": "warm", "depth": "none"}, conducted_on=date(2025, 3, 1),
-                       status=Interview.Status.IN_REVIEW, title="a3")
+                       status=Interview.Status.IN_REVIEW, title="a3", study=w.P)
     c.human(w.a3, w.r2, {M: 10})  # blind until the interview is reviewed: never counted yet
     c.judge(w.a3, w.J1, 0, {M: 1})
     w.b1 = c.interview(w.B, w.I2, conditions={"tone": "cold"}, title="b1")

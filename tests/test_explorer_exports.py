@@ -89,9 +89,9 @@ def test_release_holds_only_the_public_corpus(media, corpus):
     restricted = next(i for i in interviews if i["interview_id"] == corpus["restricted"].pk)
     assert restricted["turns_included"] is False and restricted["licence"] == "restricted"
     reviews = [json.loads(line) for line in (folder / "reviews.jsonl").read_text().splitlines()]
-    # the judge's review of the interview still in review is public; the human one is still blind
+    # both reviews of the interview still in review are blind (its study does not publish judge scores)
     assert {(r["interview_id"], r["kind"]) for r in reviews} == {
-        (corpus["public"].pk, "human"), (corpus["public"].pk, "judge"), (corpus["in_review"].pk, "judge")}
+        (corpus["public"].pk, "human"), (corpus["public"].pk, "judge")}
     scores = [json.loads(line) for line in (folder / "scores.jsonl").read_text().splitlines()]
     missing = [s for s in scores if s["missing"]]
     assert len(missing) == 1 and missing[0]["value"] is None and missing[0]["missing_reason"] == "cannot judge"

@@ -30,6 +30,7 @@ import pytest
 from django.core.management import call_command
 
 from reviews.models import Judge
+from tests import factories
 from tests.fixtures.environment import STILL_ALIVE
 
 pytestmark = pytest.mark.django_db
@@ -156,9 +157,10 @@ def imported(django_db_blocker):
     if not (STILL_ALIVE / "scores-v2.1").is_dir():
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
     sessions, mine, other = selection()
-    call_command("import_interviews", *map(str, sessions), verbosity=0)
-    call_command("import_reviews", *map(str, mine), judge=JUDGE, verbosity=0)
-    call_command("import_reviews", *map(str, other), judge=OTHER_JUDGE, verbosity=0)
+    factories.study("still-alive")  # the corpus published its judge scores: the study says so (issue 10)
+    call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
+    call_command("import_reviews", *map(str, mine), "--judge-scores-public", judge=JUDGE, verbosity=0)
+    call_command("import_reviews", *map(str, other), "--judge-scores-public", judge=OTHER_JUDGE, verbosity=0)
     return sessions, mine, other
 
 

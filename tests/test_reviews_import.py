@@ -216,3 +216,23 @@ def test_real_corpus_import(tmp_path):
         again = run(tmp_path, *[str(STILL_ALIVE / d) for d in dirs], "--judge", judge)
         assert again["created_total"] == 0 and again["already_present_total"] == totals[judge]
     assert Review.objects.count() == 2378
+
+
+def test_the_report_says_whether_judge_scores_are_public_and_the_flag_publishes_them(sessions, tmp_path):
+    from commons.models import AuditEvent, Study
+
+    corpus = Study.objects.create(title="Still Alive", slug="still-alive")
+    Interview.objects.filter(pk=sessions[1].pk).update(study=corpus)  # session 2 stays in no study
+    blind = run(tmp_path, str(FIXTURE), "--judge", "Fixture judge")["judge_scores_visibility"]
+    assert blind["studies"] == [{"study": "still-alive", "interviews": 1, "judge_scores_public": False}]
+    assert blind["interviews_without_study"] == 1
+    corpus.refresh_from_db()
+    assert corpus.judge_scores_public is False
+
+    published = run(tmp_path, str(FIXTURE), "--judge", "Fixture judge", "--judge-scores-public")
+    assert published["created_total"] == 0  # nothing new: the flag alone publishes
+    assert published["judge_scores_visibility"]["studies"][0]["judge_scores_public"] is True
+    corpus.refresh_from_db()
+    assert corpus.judge_scores_public is True
+    event = AuditEvent.objects.get(verb="study.judge_scores_public")
+    assert event.actor is None and event.data["via"] == "import_reviews --judge-scores-public"

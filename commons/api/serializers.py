@@ -52,10 +52,16 @@ class InterviewerSerializer(serializers.ModelSerializer):
         return attrs
 
 
+class JudgeScoresPublicSerializer(serializers.Serializer):
+    public = serializers.BooleanField(help_text="True: the study's model-judge scores are published data, shown "
+                                                "before human review ends. False: blind until each interview is reviewed.")
+
+
 class StudySerializer(serializers.ModelSerializer):
     class Meta:
         model = Study
-        fields = ["id", "title", "slug", "question", "protocol", "factors"]
+        fields = ["id", "title", "slug", "question", "protocol", "factors", "judge_scores_public"]
+        read_only_fields = ["judge_scores_public"]  # changed only through its own, audited action
 
     def validate_factors(self, value: object) -> dict:
         if not isinstance(value, dict) or not all(

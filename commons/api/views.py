@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -17,6 +18,7 @@ from commons.api.serializers import (
     InterviewDetailSerializer,
     InterviewerSerializer,
     InterviewSerializer,
+    JudgeScoresPublicSerializer,
     StudySerializer,
     TargetModelSerializer,
     WithdrawSerializer,
@@ -94,6 +96,18 @@ class StudyViewSet(CreateListRetrieveViewSet):
 
     def perform_create(self, serializer: BaseSerializer[Study]) -> None:
         serializer.save(created_by=self.request.user)
+
+    @extend_schema(request=JudgeScoresPublicSerializer, responses={200: StudySerializer},
+                   summary="Publish (or hide again) the study's model-judge scores before human review ends")
+    @action(detail=True, methods=["post"], url_path="judge-scores-public")
+    def judge_scores_public(self, request: Request, slug: str | None = None) -> Response:
+        study = self.get_object()
+        if not services.may_manage_study(request.user, study):
+            raise PermissionDenied("Only the study's owner or a curator can change whether its judge scores are public.")
+        form = JudgeScoresPublicSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        study = services.set_judge_scores_public(study=study, public=form.validated_data["public"], actor=request.user)
+        return Response(StudySerializer(study, context={"request": request}).data)
 
 
 class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

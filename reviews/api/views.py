@@ -340,7 +340,9 @@ class SubmitReviewView(RoleErrorsMixin, APIView):
 
 class InterviewReviewsView(APIView):
     """Reviews of one interview. `open` is false until the interview is reviewed or you submitted yours;
-    then `reviews` lists them. While closed nothing — not even how many exist — is disclosed."""
+    then `reviews` lists them. While closed nothing — not even how many exist — is disclosed, except
+    that `judge_scores_public` true (a study whose judge scores are published data) lists the model
+    judges' reviews."""
 
     permission_classes = [permissions.AllowAny]
 
@@ -348,8 +350,11 @@ class InterviewReviewsView(APIView):
     def get(self, request: Request, pk: int) -> Response:
         interview = get_viewable_interview(request.user, pk)
         open_ = selectors.can_see_reviews(request.user, interview)
-        reviews = selectors.visible_reviews(request.user).filter(interview=interview).order_by("kind", "id") if open_ else []
+        judges_public = selectors.judge_scores_are_public(interview)
+        reviews = (selectors.visible_reviews(request.user).filter(interview=interview).order_by("kind", "id")
+                   if open_ or judges_public else [])
         return Response({"interview": interview.pk, "status": interview.status, "open": open_,
+                         "judge_scores_public": judges_public,
                          "reviews": ReviewSerializer(reviews, many=True, context={"request": request}).data})
 
 

@@ -152,13 +152,18 @@ def forget_public_fingerprint() -> None:
 
 
 def _public_fingerprint() -> str:
+    # Which interviews are listed, which are reviewed, and which studies publish their judge scores: each
+    # decides whose values a number may count.
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*), SUM(id), SUM((id %% 1000003) * (id %% 1000003)), "
             f"SUM(CASE WHEN status = %s THEN id ELSE 0 END) FROM {_table('commons', 'Interview')} "
             f"WHERE status IN ({', '.join(['%s'] * len(PUBLISHED))}) AND visibility = %s",
             [Interview.Status.REVIEWED, *PUBLISHED, Interview.Visibility.PUBLIC])
-        return digest(*cursor.fetchone())
+        listed = cursor.fetchone()
+        cursor.execute(f"SELECT COUNT(*), SUM(id) FROM {_table('commons', 'Study')} WHERE judge_scores_public = %s",
+                       [True])
+        return digest(*listed, *cursor.fetchone())
 
 
 def inputs_fingerprint(public: str | None = None) -> str:

@@ -100,12 +100,33 @@ class DatasetRelease(models.Model):
     error = models.TextField(blank=True)
     counts = models.JSONField(default=dict, blank=True, help_text="Rows per table.")
     citation = models.TextField(blank=True)
+    contains_withdrawn_since = models.DateTimeField(
+        null=True, blank=True, help_text="When an interview in this release was first withdrawn: from then on its "
+                                         "files are not served (410). The release is never rebuilt in place.")
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"Release {self.version}"
+
+    @property
+    def contains_withdrawn(self) -> bool:
+        return self.contains_withdrawn_since is not None
+
+
+class ReleaseInterview(models.Model):
+    """An interview a release contains (its interviews table), so a later withdrawal finds every release holding it.
+
+    The interview id is a plain integer like the other derived tables: the row records what was published.
+    """
+
+    release = models.ForeignKey(DatasetRelease, on_delete=models.CASCADE, related_name="interviews")
+    interview_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["release", "interview_id"], name="explorer_release_interview_once")]
+        indexes = [models.Index(fields=["interview_id"], name="explorer_release_by_interview")]
 
 
 class ReleaseFile(models.Model):

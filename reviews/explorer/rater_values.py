@@ -7,6 +7,10 @@ Python by the same function (the median in scale order, scores stored as their s
 Nominal rows record only that a label was given (coverage): the nominal page pools the labels
 themselves with `pooling.pool` (`aggregation.nominal_payload`).
 
+Whose values count (the blind rule): every rater's once the interview is reviewed; before that only
+model judges', and only in a study whose judge scores are published data (`Study.judge_scores_public`).
+A judge's value for an interview still in human review is as blind as a person's, in every number.
+
 Prompt versions are never pooled: a judge counts with its newest prompt version only
 (`reviews.prompt_versions`); the judge filter chooses any other version by name.
 
@@ -44,9 +48,10 @@ FROM {scores} s
 JOIN {revision} rv ON rv.id = s.revision_id
 JOIN {review} r ON r.id = rv.review_id
 JOIN {interview} i ON i.id = r.interview_id
+LEFT JOIN {study} st ON st.id = i.study_id
 WHERE rv.is_current = %s AND r.status = %s
   AND i.status IN ({published}) AND i.visibility = %s
-  AND (r.kind = %s OR i.status = %s)
+  AND (i.status = %s OR (r.kind = %s AND st.judge_scores_public = %s))
   AND {counted_judges}
 GROUP BY r.interview_id, s.metric_version_id, r.kind, r.reviewer_id, r.judge_id, r.prompt_version
 """
@@ -69,7 +74,8 @@ def _table(app_label: str, model: str) -> str:
 
 def _names() -> dict[str, str]:
     return {"table": TABLE, "score": _table("reviews", "Score"), "revision": _table("reviews", "ReviewRevision"),
-            "review": _table("reviews", "Review"), "interview": _table("commons", "Interview")}
+            "review": _table("reviews", "Review"), "interview": _table("commons", "Interview"),
+            "study": _table("commons", "Study")}
 
 
 def fill(cursor: Any) -> None:
@@ -88,7 +94,7 @@ def fill(cursor: Any) -> None:
     sql = _INSERT_SQL.format(**names, scores=scores, published=", ".join(["%s"] * len(PUBLISHED)),
                              counted_judges=f"({clause})")
     cursor.execute(sql, [True, Review.Status.SUBMITTED, *PUBLISHED, Interview.Visibility.PUBLIC,
-                         Review.Kind.JUDGE, Interview.Status.REVIEWED, Review.Kind.JUDGE,
+                         Interview.Status.REVIEWED, Review.Kind.JUDGE, True, Review.Kind.JUDGE,
                          *[x for pair in sorted(counted.items()) for x in pair]])
     _pool_replicates(cursor)
     cursor.execute(f"DROP TABLE IF EXISTS {DERIVED_TABLE}")

@@ -1,5 +1,5 @@
 """Refresh triggers: a review submitted or revised, judge scores imported, an interview published,
-withdrawn or reviewed, agreement recomputed. Each only *requests* a debounced refresh after commit
+withdrawn or reviewed, a study's judge scores made public or blind, agreement recomputed. Each only *requests* a debounced refresh after commit
 (see refresh.py); bulk writes that bypass signals are caught by the periodic input check."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from commons.models import Interview
+from commons.models import Interview, Study
 from commons.selectors import save_may_change_listing
 from reviews import signals
+from reviews.explorer import release_withdrawals
 from reviews.explorer.materialize import forget_public_fingerprint
 from reviews.explorer.refresh import request_refresh
 from reviews.reliability.models import AgreementResult
@@ -30,8 +31,21 @@ def _judge_scores_imported(sender: type, **kwargs: Any) -> None:
 
 @receiver(post_save, sender=Interview, dispatch_uid="explorer_interview_saved")
 def _interview_saved(sender: type, instance: Interview, created: bool, **kwargs: Any) -> None:
+    if not created and instance.status == Interview.Status.WITHDRAWN and save_may_change_listing(
+            kwargs.get("update_fields")):
+        release_withdrawals.mark_releases_containing(instance.pk)  # in the withdrawal's own transaction
     if created or save_may_change_listing(kwargs.get("update_fields")):
         # Now, and again at commit: a reader between the two could have cached the old set.
+        forget_public_fingerprint()
+        transaction.on_commit(forget_public_fingerprint)
+        request_refresh()
+
+
+@receiver(post_save, sender=Study, dispatch_uid="explorer_study_saved")
+def _study_saved(sender: type, instance: Study, created: bool, **kwargs: Any) -> None:
+    fields = kwargs.get("update_fields")
+    if not created and (fields is None or "judge_scores_public" in fields):
+        # Whose judge values count changed: the same as a change in the public set.
         forget_public_fingerprint()
         transaction.on_commit(forget_public_fingerprint)
         request_refresh()

@@ -2,8 +2,8 @@
 
 A release holds exactly what the explorer counts (see `aggregation`): interviews an anonymous
 visitor can list; their turns (not for "all rights reserved" interviews, whose licence does not
-allow redistribution); judge reviews of those interviews and human reviews once an interview is
-reviewed, with their current revision's scores; public agreement results; and the per-interview
+allow redistribution); every review of an interview once it is reviewed, and before that only judge
+reviews in studies whose judge scores are published data (the blind rule), with their current revision's scores; public agreement results; and the per-interview
 consensus. Withdrawn, draft, private, unlisted and researcher-only interviews are never exported.
 
 Files are written to a temporary folder and moved into place when complete, then recorded with
@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from commons import locks
 from commons.broker import enqueue_on_commit
-from reviews.explorer import agreement, conf, sources
+from reviews.explorer import agreement, conf, release_withdrawals, sources
 from reviews.explorer.models import DatasetRelease, InterviewConsensus, ReleaseFile
 from commons.models import Interview, Licence, Turn, User
 from commons.names import names_by_id
@@ -81,11 +81,13 @@ def _public_interviews():  # noqa: ANN202
 
 
 def _counted_reviews():  # noqa: ANN202
-    """Judge reviews on public interviews; human reviews once the interview is reviewed (they are blind before)."""
+    """Reviews of reviewed public interviews; before that (blind) only judge reviews, and only in a study whose
+    judge scores are published data."""
     public = _public_interviews()
     return (Review.objects.filter(status=Review.Status.SUBMITTED, current_revision__isnull=False,
                                   interview__in=public.values("pk"))
-            .filter(Q(kind=Review.Kind.JUDGE) | Q(interview__status=Interview.Status.REVIEWED)))
+            .filter(Q(interview__status=Interview.Status.REVIEWED)
+                    | Q(kind=Review.Kind.JUDGE, interview__study__judge_scores_public=True)))
 
 
 def _reviewer_names(ids: Iterable[int]) -> dict[int, str]:
@@ -188,7 +190,8 @@ TABLES = (
     Table("turns", "Transcript turns in order (interviews licensed 'all rights reserved' are left out).", _columns(
         "interview_id:int index:int role:string participant:string text:string blocks:json parent_index:int "
         "starts_over:bool"), _turn_rows),
-    Table("reviews", "Reviews counted by the explorer: model judges' on public interviews, humans' once reviewed.",
+    Table("reviews", "Reviews counted by the explorer: all once an interview is reviewed; before, only model "
+                     "judges' in studies that publish them.",
           _columns("review_id:int interview_id:int kind:string reviewer:string judge:string prompt_version:string "
                    "replicate:int revision:int submitted_at:datetime critique:string method_flags:json"),
           _review_rows),
@@ -364,8 +367,12 @@ Tables (each as .csv, .jsonl and .parquet; JSON-valued columns are JSON text in 
 CSV cells that would start with = + - @, a tab or a carriage return are prefixed with an
 apostrophe so spreadsheets do not run them as formulas; JSONL and Parquet hold the exact text.
 Scores: value NULL and label empty = missing ("cannot judge" / topic not reached), never zero.
-Reviews counted: model judges' reviews of public interviews, human reviews once an interview is
-reviewed (human review is blind until then).
+Reviews counted: every review of an interview once it is reviewed (review is blind until then);
+before that only model judges' reviews, and only in studies whose judge scores are published data.
+
+Withdrawals: if an interview in this release is withdrawn later, the release is marked as containing
+a withdrawn interview and its files are no longer served (HTTP 410); it is not rebuilt, so this
+version's checksums and citation keep meaning what was published. A newer release leaves it out.
 
 Checksums: SHA256SUMS (sha256sum -c SHA256SUMS). Suggested citation:
 {citation}
@@ -431,11 +438,12 @@ def _build_claimed(release_id: int, *, locked: bool) -> DatasetRelease | None:
     with transaction.atomic():
         ReleaseFile.objects.filter(release=release).delete()
         ReleaseFile.objects.bulk_create(files)
+        release_withdrawals.record_contents(release, final)
         release.status = DatasetRelease.Status.READY
         release.counts = rows
         release.citation = citation(release, bundle_sha)
         release.error = ""
-        release.save(update_fields=["status", "counts", "citation", "finished_at", "error"])
+        release.save(update_fields=["status", "counts", "citation", "finished_at", "error", "contains_withdrawn_since"])
     return release
 
 

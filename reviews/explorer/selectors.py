@@ -26,6 +26,7 @@ from reviews.explorer.filters import Filters
 from reviews.explorer.models import DatasetRelease, RefreshState, Scope, Snapshot
 from reviews.explorer.sources import NO_INTERVIEWER, Cell
 from reviews.models import MetricVersion, Review, ScaleType
+from reviews.selectors import judge_scores_public_q
 
 LIVE_CACHE_SECONDS = 300
 DRILL_PAGE_SIZE = 50
@@ -274,7 +275,8 @@ def filter_options() -> dict[str, Any]:
         if isinstance(listed, str):
             listed = json.loads(listed)
         topics.update(str(t) for t in listed or [])
-    judges = rater_values.judge_options(ids)  # each judge with its prompt versions, newest first
+    # each judge with its prompt versions, newest first; only judges whose values some public number counts
+    judges = rater_values.judge_options(public.filter(judge_scores_public_q()).values("pk"))
     reviewer_ids = (Review.objects.filter(kind=Review.Kind.HUMAN, status=Review.Status.SUBMITTED,
                                           interview__in=public.filter(status=Interview.Status.REVIEWED).values("pk"))
                     .values_list("reviewer_id", flat=True).distinct())

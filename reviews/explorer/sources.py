@@ -23,6 +23,7 @@ from reviews.explorer import rater_values
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import InterviewConsensus, Scope
 from reviews.models import Review, Score
+from reviews.selectors import judge_scores_public_q
 
 NO_INTERVIEWER = 0  # key of interviews without a recorded interviewer
 
@@ -189,8 +190,9 @@ class RaterSource:
         if ids in self._cache:
             return self._cache[ids]
         reviews = Review.objects.filter(status=Review.Status.SUBMITTED, interview__in=self.interviews.values("pk"))
-        if self.kind == Scope.JUDGE:
-            reviews = reviews.filter(kind=Review.Kind.JUDGE, judge_id=self.rater_id, prompt_version=self.prompt_version)
+        if self.kind == Scope.JUDGE:  # blind like a person's until reviewed, unless the study publishes them
+            reviews = reviews.filter(judge_scores_public_q("interview__"), kind=Review.Kind.JUDGE,
+                                     judge_id=self.rater_id, prompt_version=self.prompt_version)
         else:
             reviews = reviews.filter(kind=Review.Kind.HUMAN, reviewer_id=self.rater_id,
                                      interview__status=Interview.Status.REVIEWED)

@@ -10,13 +10,15 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from commons.curators import second_factor_redirect
 from commons.http import AuthenticatedHttpRequest
 from reviews.explorer import charts, materialize, selectors
+from reviews.explorer import release_withdrawals
 from reviews.explorer import releases as release_service
 from reviews.explorer.filters import ParsedFilters, parse_filters
 from reviews.explorer.models import DatasetRelease, ReleaseFile
@@ -120,18 +122,45 @@ def data(request: HttpRequest) -> HttpResponse:
     return render(request, "explorer/data.html", context)
 
 
+def _withdrawal_context(release: DatasetRelease) -> dict[str, Any]:
+    if not release.contains_withdrawn:
+        return {}
+    return {"withdrawn_count": release_withdrawals.withdrawn_interview_count(release),
+            "replacement": release_withdrawals.newest_without_withdrawn(excluding=release)}
+
+
 @require_GET
 def release_detail(request: HttpRequest, version: str) -> HttpResponse:
     release = get_object_or_404(DatasetRelease.objects.prefetch_related("files"), version=version,
                                 status=DatasetRelease.Status.READY)
     return render(request, "explorer/release.html", {"release": release, "explorer_page": "data",
-                                                     "bundle": release_service.bundle_file(release)})
+                                                     "bundle": release_service.bundle_file(release),
+                                                     **_withdrawal_context(release)})
+
+
+def _release_gone(request: HttpRequest, release: DatasetRelease) -> HttpResponse:
+    """410: the release holds an interview withdrawn since; say so, and where to go instead."""
+    context = _withdrawal_context(release)
+    replacement = context["replacement"]
+    message = (f"Release {release.version} contains an interview that has been withdrawn since it was built, so its "
+               f"files are no longer served. The release is not rebuilt; a newer release leaves the interview out.")
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({
+            "detail": message, "release": release.version,
+            "contains_withdrawn_since": release.contains_withdrawn_since.isoformat(),
+            "newest_release_without_withdrawn": replacement.version if replacement else None,
+            "newest_release_url": reverse("explorer:release", args=[replacement.version]) if replacement else None,
+        }, status=410)
+    return render(request, "explorer/release_gone.html",
+                  {"release": release, "message": message, "explorer_page": "data", **context}, status=410)
 
 
 @require_GET
-def release_file(request: HttpRequest, version: str, name: str) -> FileResponse:
+def release_file(request: HttpRequest, version: str, name: str) -> HttpResponse:
     file = get_object_or_404(ReleaseFile.objects.select_related("release"), release__version=version, name=name,
                              release__status=DatasetRelease.Status.READY)
+    if file.release.contains_withdrawn:
+        return _release_gone(request, file.release)
     root = Path(settings.MEDIA_ROOT).resolve()
     path = (root / file.path).resolve()
     if root not in path.parents or not path.is_file():

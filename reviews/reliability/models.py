@@ -70,6 +70,9 @@ class AgreementResult(models.Model):
                                         "with the rest.")
     pairwise = models.JSONField(default=dict, blank=True,
                                 help_text="Internal results only: rater × rater alpha on shared units.")
+    judge_scores_public_before_review = models.BooleanField(
+        default=False, help_text="Humans and judges both rated an interview whose study published its judge scores "
+                                 "before human review ended: the humans could have seen the judges' values.")
     inputs_fingerprint = models.CharField(max_length=64)
     computed_at = models.DateTimeField()
 

@@ -2,7 +2,7 @@
 
 Public numbers (audience "public") count only interviews that anyone may list *and* whose reviews
 are public (status reviewed), so an aggregate never reveals anything about reviews that are still
-blind. Internal numbers count every interview that is not withdrawn; only curators read them.
+blind; a model judge's values count before that only where the study publishes its judge scores. Internal numbers count every interview that is not withdrawn; only curators read them.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from reviews import derived_values
 from reviews.models import Judge, MetricVersion, Review, ReviewRevision, Score
 from reviews.reliability import conf
 from reviews.reliability.models import AgreementResult, Audience, SliceType, UnitDisagreement
-from reviews.reliability.slicing import Labels, RatingRow, Scale, UnitInfo
+from reviews.reliability.slicing import Labels, RatingRow, Scale, UnitInfo, condition_items
 from reviews.selectors import blind_interviews, can_see_reviews
 
 NUMERIC_SCALES = ("interval", "ratio")
@@ -88,11 +88,6 @@ def public_unit_ids(unit_ids: set[int]) -> set[int]:
     return {pk for pk, status in _listed_statuses(unit_ids).items() if status == Interview.Status.REVIEWED}
 
 
-def listed_unit_ids(unit_ids: set[int]) -> set[int]:
-    """Of these interviews, the ones listed to anyone: their (automated) judge reviews count in public numbers."""
-    return set(_listed_statuses(unit_ids))
-
-
 def _listed_statuses(unit_ids: set[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     ids = sorted(unit_ids)
@@ -109,12 +104,13 @@ def unit_infos(unit_ids: set[int]) -> dict[int, UnitInfo]:
     ids = sorted(unit_ids)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
-        for pk, study_id, target_model_id, interviewer_id, conditions in (
+        for pk, study_id, target_model_id, interviewer_id, conditions, published in (
                 Interview.objects.filter(pk__in=chunk).exclude(status=Interview.Status.WITHDRAWN).order_by()
-                .values_list("pk", "study_id", "target_model_id", "interviewer_id", "conditions")):
+                .values_list("pk", "study_id", "target_model_id", "interviewer_id", "conditions",
+                             "study__judge_scores_public")):
             infos[pk] = UnitInfo(study_id, target_model_id, interviewer_id,
                                  conditions if isinstance(conditions, dict) else {}, pk in public,
-                                 listed=pk in statuses)
+                                 listed=pk in statuses, judge_scores_published=bool(published))
     return infos
 
 
@@ -156,13 +152,53 @@ def audience_for(user: User | AnonymousUser | None, requested: str | None) -> st
     return Audience.PUBLIC
 
 
+def _slices_holding(interviews: QuerySet[Interview]) -> Q | None:
+    """Results whose slice may count human reviews of these interviews (None: no interview given).
+
+    Judge-only slices (one judge's replicates, judges only) are left out: they say nothing about people."""
+    match = Q()
+    found = False
+    for study_id, model_id, interviewer_id, conditions in interviews.values_list(
+            "study_id", "target_model_id", "interviewer_id", "conditions"):
+        found = True
+        match |= Q(slice_type__in=[SliceType.ALL, SliceType.HUMAN_JUDGE])
+        match |= Q(slice_type=SliceType.REVIEWER_KIND, slice_value="human")
+        match |= Q(slice_type=SliceType.TARGET_MODEL, slice_value=str(model_id))
+        if study_id is not None:
+            match |= Q(slice_type=SliceType.STUDY, slice_value=str(study_id))
+        if interviewer_id is not None:
+            match |= Q(slice_type=SliceType.INTERVIEWER, slice_value=str(interviewer_id))
+        levels = [f"{factor}={value}" for factor, value in condition_items(conditions if isinstance(conditions, dict)
+                                                                          else {})]
+        if levels:
+            match |= Q(slice_type=SliceType.CONDITION, slice_value__in=levels)
+    return match if found else None
+
+
+def withheld_while_reviewing(user: User | AnonymousUser | None) -> Q | None:
+    """Internal results a curator may not read while they hold a review place: every slice that could count an
+    interview they are still reviewing. Its rater list, counts and alpha would show who has submitted."""
+    return _slices_holding(blind_interviews(user)) if _is_curator(user) else None
+
+
 def agreement_results(user: User | AnonymousUser | None, *,
                       audience: str = Audience.PUBLIC) -> QuerySet[AgreementResult]:
-    """Stored results this reader may see; internal ones only for curators."""
+    """Stored results this reader may see; internal ones only for curators, and not those that could count an
+    interview the curator is still reviewing (see `withheld_while_reviewing`)."""
     qs = AgreementResult.objects.select_related("metric_version__metric")
     if audience == Audience.INTERNAL and _is_curator(user):
-        return qs.filter(audience=Audience.INTERNAL)
+        internal = qs.filter(audience=Audience.INTERNAL)
+        withheld = withheld_while_reviewing(user)
+        return internal.exclude(withheld) if withheld is not None else internal
     return qs.filter(audience=Audience.PUBLIC)
+
+
+def withheld_count(user: User | AnonymousUser | None) -> int:
+    """How many internal results `agreement_results` leaves out for this curator (a count of slices, not of people)."""
+    withheld = withheld_while_reviewing(user)
+    if withheld is None:
+        return 0
+    return AgreementResult.objects.filter(withheld, audience=Audience.INTERNAL).count()
 
 
 def filter_results(qs: QuerySet[AgreementResult], params: Any) -> QuerySet[AgreementResult]:
@@ -186,6 +222,8 @@ def get_result(user: User | AnonymousUser | None, pk: int) -> AgreementResult:
     qs = AgreementResult.objects.select_related("metric_version__metric")
     if not _is_curator(user):
         qs = qs.filter(audience=Audience.PUBLIC)
+    elif (withheld := withheld_while_reviewing(user)) is not None:
+        qs = qs.exclude(withheld & Q(audience=Audience.INTERNAL))
     result = qs.filter(pk=pk).first()
     if result is None:
         raise Http404("No such agreement result.")

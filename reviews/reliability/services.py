@@ -39,7 +39,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from commons import broker
-from commons.models import Interview
+from commons.models import Interview, Study
 from commons.services import record_audit
 from reviews import derived_values
 from reviews.models import MetricVersion, Review, Score
@@ -136,6 +136,12 @@ def schedule_recompute_for_review(review: Review) -> None:
 def schedule_recompute_for_interview(interview: Interview) -> None:
     """After an interview is withdrawn or its reviews become public: every metric version scored on it."""
     schedule_recompute(Score.objects.filter(revision__review__interview=interview, revision__is_current=True)
+                       .values_list("metric_version_id", flat=True).distinct())
+
+
+def schedule_recompute_for_study(study: Study) -> None:
+    """After a study's judge scores become public (or blind again): every metric version scored in it."""
+    schedule_recompute(Score.objects.filter(revision__review__interview__study=study, revision__is_current=True)
                        .values_list("metric_version_id", flat=True).distinct())
 
 
@@ -326,6 +332,7 @@ def _store_result(version: MetricVersion, piece: SliceInput, fingerprint_hex: st
     result.n_raters = alpha.n_raters
     result.raters = stats.raters
     result.pairwise = stats.pairwise
+    result.judge_scores_public_before_review = piece.judge_scores_public_before_review
     result.inputs_fingerprint = fingerprint_hex
     result.computed_at = now
     result.save()

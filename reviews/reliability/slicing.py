@@ -99,8 +99,9 @@ class UnitInfo:
     target_model_id: int
     interviewer_id: int | None
     conditions: dict[str, Any]
-    public: bool  # human reviews count publicly: listed to anyone and reviewed (the blind rule is over)
-    listed: bool = False  # judge reviews count publicly: listed to anyone (automated, published measurements)
+    public: bool  # every review counts publicly: listed to anyone and reviewed (the blind rule is over)
+    listed: bool = False  # listed to anyone
+    judge_scores_published: bool = False  # its study publishes judge scores: they count publicly while listed
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,9 @@ class SliceInput:
     units: list[int] = field(default_factory=list)
     raters: list[str] = field(default_factory=list)
     values: list[Any] = field(default_factory=list)
+    # Humans and judges rated a unit whose judge scores were public while it was in human review: the
+    # human reviewers could have seen them, so their agreement with the judges is not independent.
+    judge_scores_public_before_review: bool = False
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -190,7 +194,7 @@ def rater_label(key: str, labels: Labels) -> str:
 # --------------------------------------------------------------------------- slices
 
 
-def _condition_items(conditions: dict[str, Any]) -> Iterable[tuple[str, str]]:
+def condition_items(conditions: dict[str, Any]) -> Iterable[tuple[str, str]]:
     for factor, level in sorted(conditions.items()):
         if level is None or level == "":
             continue
@@ -231,10 +235,25 @@ def build_slices(rows: Sequence[RatingRow], units: dict[int, UnitInfo], scale: S
     for audience in audiences:
         kept = {
             "human": {u for u, info in units.items() if audience == "internal" or info.public},
-            "judge": {u for u, info in units.items() if audience == "internal" or info.listed or info.public},
+            "judge": {u for u, info in units.items()
+                      if audience == "internal" or info.public or (info.listed and info.judge_scores_published)},
         }
         out.extend(_audience_slices(audience, kept, humans, judges, replicates, units, scale, labels))
+    published = {u for u, info in units.items() if info.judge_scores_published}
+    for piece in out:
+        piece.judge_scores_public_before_review = bool(published) and _humans_beside_published_judges(piece, published)
     return out
+
+
+def _humans_beside_published_judges(piece: SliceInput, published: set[int]) -> bool:
+    """Whether some unit of the slice with published judge scores has both a human's and a judge's value."""
+    kinds: dict[int, set[bool]] = defaultdict(set)
+    for unit, rater in zip(piece.units, piece.raters, strict=True):
+        if unit in published:
+            is_human = rater.startswith("human:") or rater == HUMAN_PANEL
+            if is_human or rater.startswith("judge:") or rater == JUDGE_PANEL:
+                kinds[unit].add(is_human)
+    return any(len(found) == 2 for found in kinds.values())
 
 
 class _Slices:
@@ -274,7 +293,7 @@ def _audience_slices(audience: str, kept: dict[str, set[int]], humans: list[tupl
                                           labels.interviewers.get(info.interviewer_id,
                                                                   f"interviewer {info.interviewer_id}")))
             targets.extend(slices.get("condition", f"{factor}={level}", f"{factor}: {level}")
-                           for factor, level in _condition_items(info.conditions))
+                           for factor, level in condition_items(info.conditions))
             for target in targets:
                 target.add(unit, rater, value)
 
@@ -318,6 +337,8 @@ def fingerprint(piece: SliceInput, scale: Scale, params: Params) -> str:
     header = {"algorithm": ALGORITHM_VERSION, "level": scale.level,
               "domain": list(scale.domain) if scale.domain is not None else None,
               "replicates": params.n_replicates, "confidence": params.confidence}
+    if piece.judge_scores_public_before_review:  # only when set: other slices keep their stored fingerprints
+        header["judge_scores_public_before_review"] = True
     digest.update(json.dumps(header, sort_keys=True, ensure_ascii=False).encode())
     units = np.asarray(piece.units, dtype="<i8")
     rater_names, rater_codes = np.unique(np.asarray(piece.raters, dtype=str), return_inverse=True)

@@ -56,6 +56,7 @@ def agreement(request: HttpRequest) -> HttpResponse:
         "notice": notice,
         "threshold": conf.flag_threshold(),
         "columns": [(label, help_text) for _, label, help_text in OVERVIEW_COLUMNS],
+        "withheld": selectors.withheld_count(request.user) if audience == Audience.INTERNAL else 0,
     }
     if not metric and not slice_type:
         wanted = {key for key, _, _ in OVERVIEW_COLUMNS}
@@ -103,8 +104,8 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
     counterpart = None
     if _is_curator(request):
         other = Audience.PUBLIC if result.audience == Audience.INTERNAL else Audience.INTERNAL
-        counterpart = AgreementResult.objects.filter(
-            metric_version=result.metric_version, audience=other, slice_type=result.slice_type,
+        counterpart = selectors.agreement_results(request.user, audience=other).filter(
+            metric_version=result.metric_version, slice_type=result.slice_type,
             slice_value=result.slice_value).first()
     return render(request, "reliability/result.html", {
         "result": result, "show_raters": show_raters, "matrix": matrix,

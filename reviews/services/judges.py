@@ -10,8 +10,8 @@ from pathlib import Path
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from commons.models import Interview
-from commons.services import ServiceError
+from commons.models import Interview, Study
+from commons.services import ServiceError, set_judge_scores_public
 from reviews import signals
 from reviews.models import Judge, MetricVersion, Review, ReviewRevision
 from reviews.services.writing import (
@@ -61,6 +61,9 @@ class ImportReport:
     readings: Counter = field(default_factory=Counter)  # (slug, how the value was read) → count (adequacy files)
     evidence: int = 0
     evidence_anchored: int = 0
+    interview_ids: set[int] = field(default_factory=set)  # every interview scored by the files, new or not
+    studies: list[dict] = field(default_factory=list)  # whether each study's judge scores are public (see below)
+    without_study: int = 0  # scored interviews outside any study: their judge scores stay blind until reviewed
 
     @property
     def created_total(self) -> int:
@@ -94,6 +97,8 @@ class ImportReport:
             "rejected_records": self.rejected,
             "unknown_fields": dict(self.unknown_fields),
             "values_read": [{"metric": s, "read": how, "count": n} for (s, how), n in sorted(self.readings.items())],
+            "judge_scores_visibility": {"studies": self.studies, "interviews_without_study": self.without_study,
+                                        "rule": JUDGE_SCORES_RULE},
             "evidence_quotes": self.evidence,
             "evidence_anchored_to_transcript": self.evidence_anchored,
         }
@@ -235,6 +240,7 @@ class _FileImport:
     def _record(self, replicate: int, record: ScoredRecord, interview: Interview) -> None:
         report = self.report
         key = (self.judge.name, self.prompt_version, replicate)
+        report.interview_ids.add(interview.pk)
         if (interview.pk, replicate) in self.existing:
             report.existing[key] += 1
             return
@@ -265,12 +271,20 @@ class _FileImport:
                 report.missing_by_metric[(score.version.metric.slug, score.missing_reason)] += 1
 
 
+JUDGE_SCORES_RULE = ("Judge scores are blind, like human reviews, until an interview is fully reviewed, unless its "
+                     "study publishes them (Study.judge_scores_public; import_reviews --judge-scores-public, the "
+                     "study's settings page, or POST /api/v1/studies/<slug>/judge-scores-public/).")
+
+
 def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_version: str = "",
-                       progress: Callable[[str], None] | None = None) -> ImportReport:
+                       progress: Callable[[str], None] | None = None,
+                       judge_scores_public: bool = False) -> ImportReport:
     """Import Still Alive score files as judge reviews. Running it again adds nothing.
 
     Each record (one session × one replicate) is written in its own transaction: a bad record is
     reported and leaves nothing behind; failed replicates are reported and skipped.
+    `judge_scores_public` publishes the judge scores of every study the files scored (the corpus
+    published them already); the report says, per study, which rule applies.
     """
     report = ImportReport()
     parsed = _planned_files(paths, judge_name, prompt_version, report)
@@ -286,7 +300,18 @@ def import_score_files(*, paths: list[Path], judge_name: str = "", prompt_versio
             progress(f"{score_file.path}: {sum(report.created.values())} created so far")
     if sum(report.created.values()):
         signals.judge_scores_imported.send(sender=Review, metric_version_ids={v.pk for v in versions.values()})
+    _judge_scores_visibility(report, publish=judge_scores_public)
     return report
+
+
+def _judge_scores_visibility(report: ImportReport, *, publish: bool) -> None:
+    scored = Interview.objects.filter(pk__in=report.interview_ids)
+    report.without_study = scored.filter(study__isnull=True).count()
+    for study in Study.objects.filter(interviews__in=scored.values("pk")).distinct().order_by("slug"):
+        if publish and not study.judge_scores_public:
+            set_judge_scores_public(study=study, public=True, actor=None, via="import_reviews --judge-scores-public")
+        report.studies.append({"study": study.slug, "interviews": scored.filter(study=study).count(),
+                               "judge_scores_public": study.judge_scores_public})
 
 
 __all__ = ["ImportReport", "ScoreFileError", "create_judge_review", "import_score_files", "locate_quote"]

@@ -142,6 +142,11 @@ def release_assignment(*, reviewer: User, assignment: Assignment) -> None:
 def assign_reviewer(*, actor: User, interview: Interview, reviewer: User, due_at: datetime | None = None) -> Assignment:
     """A curator assigns a reviewer directly. Uses a free slot, or adds one beyond the target."""
     require_curator(actor)
+    if selectors.blind_interviews(actor).filter(pk=interview.pk).exists():
+        # Whether a reviewer could be assigned (already submitted? holding a place?) would tell the curator who
+        # has reviewed an interview they are still blind to; another curator assigns it until they submit.
+        raise ServiceError("You are reviewing this interview yourself, so you cannot assign its reviewers until your "
+                           "own review is in; ask another curator.", "reviewer")
     if not reviewer.is_reviewer:
         raise ServiceError(f"{reviewer} is not an approved reviewer.", "reviewer")
     if interview.status not in selectors.REVIEWABLE:

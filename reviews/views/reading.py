@@ -36,8 +36,9 @@ def _side_by_side(interview: Interview, reviews: list[dict]) -> list[dict]:
 def interview_reviews(request: HttpRequest, pk: int) -> HttpResponse:
     interview = get_viewable_interview(request.user, pk)
     open_ = selectors.can_see_reviews(request.user, interview)
+    judges_public = selectors.judge_scores_are_public(interview)
     reviews: list[dict[str, Any]] = []
-    if open_:
+    if open_ or judges_public:  # visible_reviews leaves the humans' out until they are open
         for review in selectors.visible_reviews(request.user).filter(interview=interview).order_by("kind", "submitted_at", "id"):
             if review.current_revision is None:
                 continue  # visible reviews are submitted, so they have one
@@ -46,7 +47,7 @@ def interview_reviews(request: HttpRequest, pk: int) -> HttpResponse:
                             "author": selectors.public_name(review)})
     own = selectors.own_review(request.user, interview) if request.user.is_authenticated else None
     return render(request, "reviews/interview_reviews.html", {
-        "interview": interview, "open": open_, "reviews": reviews, "own": own,
+        "interview": interview, "open": open_, "judges_public": judges_public, "reviews": reviews, "own": own,
         "matrix": _side_by_side(interview, reviews),
         "humans": [r for r in reviews if not r["review"].is_judge],
         "judges": [r for r in reviews if r["review"].is_judge], "flags": METHOD_FLAGS})

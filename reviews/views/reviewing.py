@@ -140,6 +140,9 @@ def workspace(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "draft": draft, "slot": slot, "versions": versions, "rubric": selectors.rubric_for(interview),
         "revising": review is not None and review.status == Review.Status.SUBMITTED,
         "metric_options": [{"id": str(v.pk), "name": v.name} for v in versions],
+        # Reviewers must know when the judges' values are already out: they are no longer blind to them.
+        "judge_scores_published": (interview.status != Interview.Status.REVIEWED
+                                   and selectors.judge_scores_are_public(interview)),
     }
     return render(request, "reviews/workspace.html", context, status=status)
 

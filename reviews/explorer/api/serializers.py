@@ -19,7 +19,11 @@ class ReleaseFileSerializer(serializers.ModelSerializer):
 
 class ReleaseSerializer(serializers.ModelSerializer):
     files = ReleaseFileSerializer(many=True, read_only=True)
+    contains_withdrawn_interview = serializers.BooleanField(
+        source="contains_withdrawn", read_only=True,
+        help_text="An interview in it was withdrawn after it was built: its files answer 410 (it is not rebuilt).")
 
     class Meta:
         model = DatasetRelease
-        fields = ["version", "created_at", "finished_at", "counts", "citation", "files"]
+        fields = ["version", "created_at", "finished_at", "counts", "citation", "contains_withdrawn_interview",
+                  "contains_withdrawn_since", "files"]

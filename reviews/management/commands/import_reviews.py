@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from commons.services import ServiceError
 from reviews.services import import_score_files
+from reviews.services.judges import ImportReport
 from reviews.still_alive_scores import ScoreFileError
 
 
@@ -22,8 +23,13 @@ class Command(BaseCommand):
         parser.add_argument("--prompt-version", default="",
                             help="Prompt/rubric version (default: from the file, else the folder name, e.g. v2.1)")
         parser.add_argument("--report", help="Write the full report as JSON to this file")
+        parser.add_argument("--judge-scores-public", action="store_true",
+                            help="The scores are published data (e.g. the Still Alive corpus): show them before "
+                                 "human review, for every study the files score. Without it they stay blind "
+                                 "until each interview is reviewed, unless the study already publishes them.")
 
-    def handle(self, *args, paths: list[str], judge: str, prompt_version: str, report: str | None, **options) -> None:
+    def handle(self, *args, paths: list[str], judge: str, prompt_version: str, report: str | None,
+               judge_scores_public: bool = False, **options) -> None:
         resolved = []
         for raw in paths:
             path = Path(raw)
@@ -32,7 +38,8 @@ class Command(BaseCommand):
             resolved.append(path)
         started = time.perf_counter()
         try:
-            result = import_score_files(paths=resolved, judge_name=judge, prompt_version=prompt_version)
+            result = import_score_files(paths=resolved, judge_name=judge, prompt_version=prompt_version,
+                                        judge_scores_public=judge_scores_public)
         except ScoreFileError as err:
             raise CommandError(str(err)) from None
         except ServiceError as err:
@@ -57,6 +64,7 @@ class Command(BaseCommand):
         out(f"Reviews created: {result.created_total}; already present: {result.existing_total}")
         for row in data["created"]:
             out(f"  {row['judge']} · prompt {row['prompt_version']} · replicate {row['replicate']}: {row['reviews']} created")
+        self._judge_scores_visibility(result)
         if result.missing:
             out(f"Missing values stored (topic not reached), by how the source wrote it: {sum(result.missing.values())}")
             for encoding, count in result.missing.most_common():
@@ -82,3 +90,14 @@ class Command(BaseCommand):
             out(f"Fields not imported: {', '.join(sorted(result.unknown_fields))}")
         out(f"Evidence quotes: {result.evidence} ({result.evidence_anchored} found verbatim in the transcript)")
         out(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s."))
+
+    def _judge_scores_visibility(self, result: ImportReport) -> None:
+        out = self.stdout.write
+        out("Judge scores before human review (blind unless the study publishes them):")
+        for row in result.studies:
+            out(f"  study {row['study']} ({row['interviews']} interviews): "
+                + ("public — the study publishes its judge scores" if row["judge_scores_public"]
+                   else "blind until each interview is reviewed (--judge-scores-public publishes them)"))
+        if result.without_study:
+            out(self.style.WARNING(f"  {result.without_study} interviews in no study: blind until reviewed (import "
+                                   f"the sessions with --study to publish their judge scores)"))

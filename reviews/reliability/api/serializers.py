@@ -22,7 +22,7 @@ class AgreementResultSerializer(serializers.ModelSerializer):
                   "confidence", "bootstrap_replicates", "replicates_used", "q_below_667", "q_below_800",
                   "small_sample", "seed", "n_units", "n_units_rated",
                   "n_pairable_values", "n_ratings", "n_raters", "observed_disagreement", "expected_disagreement",
-                  "inputs_fingerprint", "computed_at"]
+                  "judge_scores_public_before_review", "inputs_fingerprint", "computed_at"]
 
     def get_undefined_reason(self, result: AgreementResult) -> str | None:
         return result.undefined_reason or None
