@@ -22,6 +22,7 @@ import pytest
 from django.core.management import call_command
 
 from commons.models import Interviewer
+from tests import factories
 from tests.fixtures.environment import STILL_ALIVE
 
 pytestmark = pytest.mark.django_db
@@ -99,14 +100,16 @@ def imported():
     if not (STILL_ALIVE / "adequacy-scores").is_dir():
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
     sessions, files = selection()
-    call_command("import_interviews", *map(str, sessions), verbosity=0)
+    factories.study("still-alive")  # the corpus published its judge scores: the study says so
+    
+    call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
     return sessions, files
 
 
 def test_adequacy_import_reports_how_each_value_was_read(imported, tmp_path):
     sessions, files = imported
     report_path = tmp_path / "report.json"
-    call_command("import_reviews", *map(str, files), report=str(report_path), verbosity=0)
+    call_command("import_reviews", *map(str, files), "--judge-scores-public", report=str(report_path), verbosity=0)
     report = json.loads(report_path.read_text())
     records = raw_records(sessions, files)
     read = {(row["metric"], row["read"]): row["count"] for row in report["values_read"]}
@@ -127,7 +130,7 @@ def test_adequacy_import_reports_how_each_value_was_read(imported, tmp_path):
 
 def test_coverage_page_shares_equal_the_raw_files(imported, client):
     sessions, files = imported
-    call_command("import_reviews", *map(str, files), verbosity=0)
+    call_command("import_reviews", *map(str, files), "--judge-scores-public", verbosity=0)
     expected = expected_shares(raw_records(sessions, files))
     response = client.get("/explore/coverage/")
     assert response.status_code == 200

@@ -29,6 +29,7 @@ from django.core.management import call_command
 from reviews.models import Judge, MetricVersion
 from reviews.reliability import services as reliability_services
 from reviews.reliability.models import AgreementResult
+from tests import factories
 from tests.fixtures.environment import STILL_ALIVE
 
 pytestmark = pytest.mark.django_db
@@ -93,9 +94,11 @@ def imported():
     if not (STILL_ALIVE / "scores-v2.1").is_dir():
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
     sessions, files = selection()
-    call_command("import_interviews", *map(str, sessions), verbosity=0)
+    factories.study("still-alive")  # the corpus published its judge scores: the study says so
+    
+    call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
     for judge, paths in files.items():
-        call_command("import_reviews", *map(str, paths), judge=judge, verbosity=0)
+        call_command("import_reviews", *map(str, paths), "--judge-scores-public", judge=judge, verbosity=0)
     where = {}
     for path in sessions:
         config = json.loads(path.read_text())["config"]

@@ -33,6 +33,7 @@ from scipy import stats as scipy_stats
 from commons.models import Interviewer
 from reviews.explorer import materialize
 from reviews.models import Judge
+from tests import factories
 from tests.fixtures.environment import STILL_ALIVE
 
 pytestmark = pytest.mark.django_db
@@ -141,9 +142,11 @@ def imported():
     if not (STILL_ALIVE / "scores-v2.1").is_dir():
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
     sessions, scores = files()
-    call_command("import_interviews", *map(str, sessions), verbosity=0)
+    factories.study("still-alive")  # the corpus published its judge scores: the study says so
+    
+    call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
     for judge, paths in scores.items():
-        call_command("import_reviews", *map(str, paths), judge=judge, verbosity=0)
+        call_command("import_reviews", *map(str, paths), "--judge-scores-public", judge=judge, verbosity=0)
     return where(sessions), scores
 
 
