@@ -10,6 +10,7 @@ from reviews import services as review_services
 from reviews.reliability import services
 from reviews.reliability.models import AgreementResult
 from tests import factories
+from tests.fixtures.mfa import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_assigning_gives_one_answer_whoever_the_reviewer_is(setting, client):
             review_services.assign_reviewer(actor=cora, interview=x, reviewer=candidate)
         messages.append(caught.value.message)
     assert messages[0] == messages[1] and "already" not in messages[0]
-    client.force_login(cora)
+    sign_in_with_second_factor(client, cora)  # curator pages need the second factor
     pages = [client.post(f"/curation/interviews/{x.pk}/review/", {"reviewer": r.pk}).content.decode()
              for r in (submitted, fresh)]
     assert "already reviewed" not in pages[0] and "already reviewed" not in pages[1]
@@ -68,11 +69,12 @@ def test_internal_agreement_that_could_count_her_interview_is_withheld_until_she
     everything = internal(world, "all")
     model_b = internal(world, "target_model", str(y.target_model_id))
     other = factories.user("otto@example.org", is_curator=True)
-    client.force_login(other)
+    sign_in_with_second_factor(client, other)
     shown = client.get(f"/agreement/results/{everything.pk}/").content.decode()
     assert str(world.reviewer(0)) in shown  # an uninvolved curator sees the raters
 
-    client.force_login(cora)
+    client.logout()
+    sign_in_with_second_factor(client, cora)
     assert client.get(f"/agreement/results/{everything.pk}/").status_code == 404
     assert client.get(f"/agreement/results/{internal(world, 'reviewer_kind', 'human').pk}/").status_code == 404
     assert client.get(f"/agreement/results/{model_b.pk}/").status_code == 200  # y's slice says nothing about x

@@ -113,12 +113,13 @@ def judged(db):
     Max of the pooled inputs would be max(2.5, 4) = 4: the per-revision rule gives 3.5.
     """
     dep, ces = _starter("deprecation-response"), _starter("instance-cessation-response")
-    interview = factories.interview(factories.user())
+    published = factories.study("published", judge_scores_public=True)  # judge values public before review
+    interview = factories.interview(factories.user(), study=published)
     j, k = factories.judge("J"), factories.judge("K")
     factories.judge_review(interview, j, {dep: 3, ces: None}, replicate=0)
     factories.judge_review(interview, j, {dep: 2, ces: 4}, replicate=1)
     factories.judge_review(interview, k, {dep: None, ces: None}, replicate=0)
-    second = factories.interview(factories.user())
+    second = factories.interview(factories.user(), study=published)
     factories.judge_review(second, j, {dep: 1, ces: 1.5}, replicate=0)
     factories.judge_review(second, k, {dep: 2, ces: None}, replicate=0)
     return interview, second, j, k
