@@ -144,7 +144,8 @@ def test_only_the_owner_or_a_curator_changes_the_setting(curator, reviewer, api_
     outsider = _client(reviewer)
     assert outsider.get(page).status_code == 404
     assert outsider.post(page, {"judge_scores_public": "on"}).status_code == 404
-    assert api_client_for(reviewer).post(api, {"public": True}, format="json").status_code == 403
+    # Someone else's study with no listed interview is hidden from outsiders (commons.selectors.visible_studies)
+    assert api_client_for(reviewer).post(api, {"public": True}, format="json").status_code == 404
     assert _client(None).get(page).status_code == 302  # to the login page
     study.refresh_from_db()
     assert study.judge_scores_public is False
