@@ -120,9 +120,8 @@ def test_the_workspace_tells_the_reviewer_plainly(world):
     assert ("Model-judge scores for this interview are already public" in page) is world["public"]
 
 
+@pytest.mark.parametrize("world", [False], indirect=True, ids=["judge-scores-blind"])  # starts blind
 def test_turning_the_setting_on_publishes_at_once_and_is_audited(world, curator):
-    if world["public"]:
-        pytest.skip("starts from the blind setting")
     anonymous = Client()
     before = seen_on_paths(world, anonymous)
     commons_services.set_judge_scores_public(study=world["study"], public=True, actor=curator)
