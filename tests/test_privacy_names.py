@@ -22,6 +22,7 @@ from reviews.models import MetricVersion, Review, ReviewerApplication, Rubric
 from reviews.reliability.models import AgreementResult
 from tests import factories
 from tests.fixtures.crawl import api_get_paths, crawl_pages, response_text
+from tests.fixtures.mfa import sign_in_with_second_factor
 from tests.fixtures.payloads import chat_line, jsonl
 
 pytestmark = pytest.mark.django_db
@@ -175,8 +176,7 @@ def test_the_owner_sees_their_address_and_curators_see_everyones(world, people):
     page = named.get("/account/").content.decode()
     assert PEOPLE["named"][0] in page and "Quilla Named" in page
     assert all(PEOPLE[k][0] not in page for k in PEOPLE if k != "named")
-    curator = Client()
-    curator.force_login(people["curator"])
+    curator = sign_in_with_second_factor(Client(), people["curator"])  # curator pages need the second factor
     users = curator.get("/curation/users/").content.decode()
     assert all(address in users for address, _, _, _ in PEOPLE.values())
     review_services.apply_to_review(user=people["plain"], expertise="Years of reading model transcripts closely.")
