@@ -289,7 +289,7 @@ def judge_scores_are_public(interview: Interview) -> bool:
     """`judge_scores_public_q` for one interview: until then a judge's values are as blind as a person's."""
     if interview.status == Status.REVIEWED:
         return True
-    return bool(interview.study_id and interview.study.judge_scores_public)
+    return interview.study is not None and interview.study.judge_scores_public
 
 
 def can_see_source_scores(user: User | AnonymousUser | None, interview: Interview) -> bool:

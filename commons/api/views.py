@@ -102,11 +102,11 @@ class StudyViewSet(CreateListRetrieveViewSet):
     @action(detail=True, methods=["post"], url_path="judge-scores-public")
     def judge_scores_public(self, request: Request, slug: str | None = None) -> Response:
         study = self.get_object()
-        if not services.may_manage_study(request.user, study):
+        if not services.may_manage_study(acting_user(request), study):
             raise PermissionDenied("Only the study's owner or a curator can change whether its judge scores are public.")
         form = JudgeScoresPublicSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        study = services.set_judge_scores_public(study=study, public=form.validated_data["public"], actor=request.user)
+        study = services.set_judge_scores_public(study=study, public=form.validated_data["public"], actor=acting_user(request))
         return Response(StudySerializer(study, context={"request": request}).data)
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -147,7 +148,8 @@ def _release_gone(request: HttpRequest, release: DatasetRelease) -> HttpResponse
     if "application/json" in request.headers.get("Accept", ""):
         return JsonResponse({
             "detail": message, "release": release.version,
-            "contains_withdrawn_since": release.contains_withdrawn_since.isoformat(),
+            "contains_withdrawn_since": (release.contains_withdrawn_since.isoformat()
+                                         if release.contains_withdrawn_since else None),
             "newest_release_without_withdrawn": replacement.version if replacement else None,
             "newest_release_url": reverse("explorer:release", args=[replacement.version]) if replacement else None,
         }, status=410)
@@ -156,7 +158,7 @@ def _release_gone(request: HttpRequest, release: DatasetRelease) -> HttpResponse
 
 
 @require_GET
-def release_file(request: HttpRequest, version: str, name: str) -> HttpResponse:
+def release_file(request: HttpRequest, version: str, name: str) -> HttpResponseBase:
     file = get_object_or_404(ReleaseFile.objects.select_related("release"), release__version=version, name=name,
                              release__status=DatasetRelease.Status.READY)
     if file.release.contains_withdrawn:

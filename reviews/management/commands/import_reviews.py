@@ -51,6 +51,10 @@ class Command(BaseCommand):
             Path(report).write_text(json.dumps(data, indent=2, ensure_ascii=False))
         if options["verbosity"] < 1:
             return
+        self._print_report(result, data)
+        self.stdout.write(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s."))
+
+    def _print_report(self, result, data: dict) -> None:
         out = self.stdout.write
         out(f"Score files read: {len(result.files)}"
             + (f" (skipped: {', '.join(f'{n} {r}' for r, n in result.skipped_files.items())})" if result.skipped_files else ""))
@@ -89,7 +93,6 @@ class Command(BaseCommand):
         if result.unknown_fields:
             out(f"Fields not imported: {', '.join(sorted(result.unknown_fields))}")
         out(f"Evidence quotes: {result.evidence} ({result.evidence_anchored} found verbatim in the transcript)")
-        out(self.style.SUCCESS(f"Done in {time.perf_counter() - started:.1f} s."))
 
     def _judge_scores_visibility(self, result: ImportReport) -> None:
         out = self.stdout.write
