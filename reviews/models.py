@@ -249,7 +249,10 @@ class Judge(models.Model):
 class Review(models.Model):
     """One rater's review of one interview: a person, or a model judge's replicate.
 
-    Content lives in revisions; `current_revision` is the latest submitted one (the one agreement uses).
+    Content lives in revisions; `current_revision` is the latest submitted one. `unblinded_at` is the
+    moment another review of the interview first became visible to this reviewer (see
+    `reviews.services.unblinding`); the last revision submitted at or before it is the blind value,
+    the one headline agreement uses.
     """
 
     class Kind(models.TextChoices):
@@ -273,6 +276,9 @@ class Review(models.Model):
                                             related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    unblinded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When another review of this interview first became visible to this "
+                                         "reviewer. Set once, never moved; empty while blind (and for judges).")
 
     class Meta:
         ordering = ["interview", "submitted_at", "id"]
@@ -324,6 +330,12 @@ class ReviewRevision(models.Model):
 
     def __str__(self) -> str:
         return f"Review {self.review_id} r{self.number}{' (draft)' if self.is_draft else ''}"
+
+    @property
+    def after_unblinding(self) -> bool:
+        """Submitted after its reviewer could see others' reviews: kept, shown, never in headline agreement."""
+        unblinded_at = self.review.unblinded_at
+        return bool(unblinded_at and self.submitted_at and self.submitted_at > unblinded_at)
 
 
 class Score(models.Model):

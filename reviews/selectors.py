@@ -368,6 +368,26 @@ def current_scores(metric_version_ids: list[int] | None = None) -> QuerySet[Scor
                           "revision__review__replicate", "value", "label")
 
 
+def blind_scores() -> QuerySet[Score]:
+    """Scores of each submitted review's blind value: its last revision submitted at or before its reviewer's
+    unblinding (`reviews.services.unblinding`), the current one while the reviewer is blind (and for judges).
+
+    Two parts, so the common case stays the indexed read of current revisions: a current revision that is not
+    after unblinding, or the last blind revision of a review revised after unblinding (a few rows, one subquery).
+    """
+    still_blind = Q(revision__review__unblinded_at__isnull=True) | Q(
+        revision__submitted_at__lte=F("revision__review__unblinded_at"))
+    later_blind = ReviewRevision.objects.filter(review=OuterRef("review"), is_draft=False, number__gt=OuterRef("number"),
+                                                submitted_at__lte=OuterRef("review__unblinded_at"))
+    last_blind = (ReviewRevision.objects
+                  .filter(is_draft=False, review__unblinded_at__isnull=False,
+                          submitted_at__lte=F("review__unblinded_at"),
+                          review__current_revision__submitted_at__gt=F("review__unblinded_at"))
+                  .exclude(Exists(later_blind)).values("pk"))
+    return Score.objects.filter(revision__review__status=Review.Status.SUBMITTED).filter(
+        (Q(revision__is_current=True) & still_blind) | Q(revision__in=last_blind))
+
+
 def public_name(review: Review) -> str:
     """How a review's author is shown: the judge, or the person (or their stable pseudonym)."""
     if review.judge is not None:  # a judge's review (the review_rater_matches_kind constraint)

@@ -146,17 +146,30 @@ def test_the_interval_is_the_seeded_unit_bootstrap_of_the_same_triples(computed)
     assert result.ci_low <= result.alpha <= result.ci_high
 
 
-def test_only_the_current_revision_counts(computed) -> None:
+def test_a_revision_after_unblinding_counts_only_post_discussion(computed) -> None:
     world, interviews, _ = computed
-    before = stored(world.interval, "internal", "all").alpha
-    # Reviewer 1 revises i1 from 3 to 9: a new revision; the old one stays in the history.
+    before = stored(world.interval, "internal", "all")
+    assert before.post_discussion_alpha == before.alpha and before.values_revised_after_unblinding == 0
+    # Reviewer 1 has submitted on i1, so sees the others' reviews; they revise 3 → 9. The new revision is kept.
     world.review(1, interviews["i1"], {"warmth": 9, "candour": "low", "stance": "engages"})
     services.recompute_metric_version(metric_version_id=world.interval.pk)
-    columns = slice_columns("warmth", INTERNAL)
-    columns["i1"]["h1"] = 9
-    after = stored(world.interval, "internal", "all").alpha
-    assert after == pytest.approx(direct_alpha("warmth", columns), abs=1e-9)
-    assert after != pytest.approx(before)
+    blind = slice_columns("warmth", INTERNAL)
+    newest = slice_columns("warmth", INTERNAL)
+    newest["i1"]["h1"] = 9
+    after = stored(world.interval, "internal", "all")
+    assert after.alpha == pytest.approx(direct_alpha("warmth", blind), abs=1e-9)  # the headline: blind values
+    assert after.alpha == pytest.approx(before.alpha, abs=1e-12)
+    assert after.post_discussion_alpha == pytest.approx(direct_alpha("warmth", newest), abs=1e-9)
+    assert after.post_discussion_alpha != pytest.approx(after.alpha)
+    assert after.values_revised_after_unblinding == 1
+    # i1 is public: the public slice says the same; a slice without i1 is not touched at all.
+    public = stored(world.interval, "public", "all")
+    public_newest = slice_columns("warmth", PUBLIC)
+    public_newest["i1"]["h1"] = 9
+    assert public.alpha == pytest.approx(direct_alpha("warmth", slice_columns("warmth", PUBLIC)), abs=1e-9)
+    assert public.post_discussion_alpha == pytest.approx(direct_alpha("warmth", public_newest), abs=1e-9)
+    model_b = stored(world.interval, "internal", "target_model", str(interviews["i3"].target_model_id))
+    assert model_b.values_revised_after_unblinding == 0 and model_b.post_discussion_alpha == model_b.alpha
 
 
 def test_withdrawn_interviews_are_excluded(computed) -> None:

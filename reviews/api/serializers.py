@@ -111,8 +111,8 @@ class RevisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReviewRevision
-        fields = ["number", "is_draft", "is_current", "submitted_at", "updated_at", "critique", "critique_html",
-                  "method_flags", "scores", "evidence"]
+        fields = ["number", "is_draft", "is_current", "after_unblinding", "submitted_at", "updated_at", "critique",
+                  "critique_html", "method_flags", "scores", "evidence"]
 
 
 class JudgeSerializer(serializers.ModelSerializer):

@@ -73,6 +73,16 @@ class AgreementResult(models.Model):
     judge_scores_public_before_review = models.BooleanField(
         default=False, help_text="Humans and judges both rated an interview whose study published its judge scores "
                                  "before human review ended: the humans could have seen the judges' values.")
+    # The headline above reads each review's blind value (its last revision before others' reviews were
+    # visible to its reviewer); the post-discussion figure reads the newest revisions (`discussion`).
+    post_discussion_alpha = models.FloatField(
+        null=True, blank=True, help_text="Post-discussion: alpha over each review's newest revision, revisions "
+                                         "after unblinding included. Never the headline.")
+    post_discussion_undefined_reason = models.CharField(max_length=60, blank=True)
+    post_discussion_n_units = models.PositiveIntegerField(default=0)
+    post_discussion_n_pairable_values = models.PositiveIntegerField(default=0)
+    values_revised_after_unblinding = models.PositiveIntegerField(
+        default=0, help_text="(Interview, rater) values that differ between the blind and the newest revisions.")
     inputs_fingerprint = models.CharField(max_length=64)
     computed_at = models.DateTimeField()
 

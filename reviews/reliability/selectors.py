@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from commons.models import Interview, Interviewer, Study, TargetModel, User
@@ -22,7 +22,7 @@ from reviews.models import Judge, MetricVersion, Review, ReviewRevision, Score
 from reviews.reliability import conf
 from reviews.reliability.models import AgreementResult, Audience, SliceType, UnitDisagreement
 from reviews.reliability.slicing import Labels, RatingRow, Scale, UnitInfo, condition_items
-from reviews.selectors import blind_interviews, can_see_reviews
+from reviews.selectors import blind_interviews, blind_scores, can_see_reviews
 
 NUMERIC_SCALES = ("interval", "ratio")
 
@@ -40,14 +40,16 @@ def scale_of(version: MetricVersion) -> Scale:
     return Scale(version.scale_type, tuple(version.values))
 
 
-def current_ratings(version: MetricVersion) -> list[RatingRow]:
-    """Non-missing scores of the current revision of every submitted review, on interviews not withdrawn."""
+def current_ratings(version: MetricVersion, *, blind: bool = False) -> list[RatingRow]:
+    """Non-missing scores of every submitted review, on interviews not withdrawn: of its current (newest)
+    revision, or with `blind` of its blind value (`reviews.selectors.blind_scores`), which headline alpha uses."""
     scale = scale_of(version)
+    scores = (blind_scores() if blind else
+              Score.objects.filter(revision__is_current=True, revision__review__status=Review.Status.SUBMITTED))
+    scores = scores.exclude(revision__review__interview__status=Interview.Status.WITHDRAWN)
     if version.is_derived:
-        return derived_ratings(version)
-    qs = (Score.objects
-          .filter(metric_version=version, revision__is_current=True, revision__review__status=Review.Status.SUBMITTED)
-          .exclude(revision__review__interview__status=Interview.Status.WITHDRAWN))
+        return derived_ratings(version, scores)
+    qs = scores.filter(metric_version=version)
     numeric = scale.domain is None
     qs = qs.filter(value__isnull=False) if numeric else qs.exclude(label="")
     allowed = set(scale.domain or ())
@@ -67,12 +69,16 @@ def current_ratings(version: MetricVersion) -> list[RatingRow]:
     return rows
 
 
-def derived_ratings(version: MetricVersion) -> list[RatingRow]:
-    """A derived version's ratings: per current revision, the formula over its own input scores
+def revised_after_unblinding() -> bool:
+    """Whether any review's newest revision came after its reviewer's unblinding (else blind = newest everywhere)."""
+    return ReviewRevision.objects.filter(is_current=True, review__unblinded_at__isnull=False,
+                                         submitted_at__gt=F("review__unblinded_at")).exists()
+
+
+def derived_ratings(version: MetricVersion, scores: QuerySet[Score]) -> list[RatingRow]:
+    """A derived version's ratings: per revision of `scores`, the formula over its own input scores
     (`reviews.derived`); the slices then pool a judge's replicates like any metric's."""
-    current = (Score.objects.filter(revision__is_current=True, revision__review__status=Review.Status.SUBMITTED)
-               .exclude(revision__review__interview__status=Interview.Status.WITHDRAWN))
-    values = {revision: value for revision, _, value in derived_values.per_revision([version], current)
+    values = {revision: value for revision, _, value in derived_values.per_revision([version], scores)
               if value is not None}
     rows = []
     for revision_id, unit, kind, reviewer_id, judge_id, prompt_version, replicate in (

@@ -43,7 +43,8 @@ from commons.models import Interview, Study
 from commons.services import record_audit
 from reviews import derived_values
 from reviews.models import MetricVersion, Review, Score
-from reviews.reliability import conf, selectors
+from reviews.agreement import AlphaResult
+from reviews.reliability import conf, discussion, selectors
 from reviews.reliability.models import AgreementResult, Audience, RecomputeRequest, UnitDisagreement
 from reviews.reliability.slicing import (
     Q_THRESHOLDS,
@@ -57,6 +58,8 @@ from reviews.reliability.slicing import (
 )
 
 logger = logging.getLogger(__name__)
+
+PostDiscussionAlpha = tuple[AlphaResult, int]  # newest revisions' alpha, values revised after unblinding
 
 AUDIT_VERB = "agreement.recomputed"
 
@@ -228,19 +231,25 @@ def recompute_metric_version(*, metric_version_id: int, force: bool = False) -> 
 
     scale = selectors.scale_of(version)
     params = Params(conf.bootstrap_replicates(), conf.confidence())
-    rows = selectors.current_ratings(version)
-    units = selectors.unit_infos({r.unit for r in rows})
-    labels = selectors.labels_for(rows, units)
+    rows = selectors.current_ratings(version, blind=True)  # the headline: each review's blind value
+    newest = selectors.current_ratings(version) if selectors.revised_after_unblinding() else rows
+    units = selectors.unit_infos({r.unit for r in rows} | {r.unit for r in newest})
+    labels = selectors.labels_for(rows + newest, units)
     pieces = build_slices(rows, units, scale, labels)
-    prints = {piece.key: fingerprint(piece, scale, params) for piece in pieces}
+    post = discussion.post_discussion_pieces(pieces, build_slices(newest, units, scale, labels)
+                                             if newest is not rows else pieces)
+    prints = {piece.key: discussion.combined_fingerprint(fingerprint(piece, scale, params), post.get(piece.key),
+                                                         scale, params) for piece in pieces}
     stored = _stored_fingerprints(version)
-    computed: dict[tuple[str, str, str], SliceStatistics] = {}
+    computed: dict[tuple[str, str, str], tuple[SliceStatistics, PostDiscussionAlpha]] = {}
 
-    def compute(piece: SliceInput) -> SliceStatistics:
+    def compute(piece: SliceInput) -> tuple[SliceStatistics, PostDiscussionAlpha]:
         if piece.key not in computed:
-            computed[piece.key] = slice_statistics(
+            stats = slice_statistics(
                 piece, scale, params, prints[piece.key], labels,
                 with_raters=piece.audience == Audience.INTERNAL, max_pairwise_raters=conf.max_pairwise_raters())
+            computed[piece.key] = stats, (discussion.post_discussion_alpha(post[piece.key], stats.alpha, scale),
+                                          post[piece.key].revised_values)
         return computed[piece.key]
 
     for piece in pieces:
@@ -289,8 +298,8 @@ def _write(version: MetricVersion, run: int, requests_seen: int, pieces: list[Sl
             if old.slice_label != piece.slice_label:  # a renamed model or study: the numbers stand
                 AgreementResult.objects.filter(pk=old.pk).update(slice_label=piece.slice_label)
             continue
-        stats = compute(piece)
-        _store_result(version, piece, prints[key], stats, old, now)
+        stats, post_alpha = compute(piece)
+        _store_result(version, piece, prints[key], stats, post_alpha, old, now)
         outcome.written += 1
         outcome.written_keys.append(key)
         if key == (Audience.INTERNAL, "all", ""):
@@ -308,7 +317,7 @@ def _write(version: MetricVersion, run: int, requests_seen: int, pieces: list[Sl
 
 
 def _store_result(version: MetricVersion, piece: SliceInput, fingerprint_hex: str, stats: SliceStatistics,
-                  old: AgreementResult | None, now) -> AgreementResult:
+                  post: PostDiscussionAlpha, old: AgreementResult | None, now) -> AgreementResult:
     alpha, interval = stats.alpha, stats.interval
     result = old or AgreementResult(metric_version=version, audience=piece.audience, slice_type=piece.slice_type,
                                     slice_value=piece.slice_value)
@@ -333,6 +342,11 @@ def _store_result(version: MetricVersion, piece: SliceInput, fingerprint_hex: st
     result.raters = stats.raters
     result.pairwise = stats.pairwise
     result.judge_scores_public_before_review = piece.judge_scores_public_before_review
+    post_alpha, result.values_revised_after_unblinding = post
+    result.post_discussion_alpha = post_alpha.alpha
+    result.post_discussion_undefined_reason = post_alpha.reason or ""
+    result.post_discussion_n_units = post_alpha.n_units
+    result.post_discussion_n_pairable_values = post_alpha.n_pairable_values
     result.inputs_fingerprint = fingerprint_hex
     result.computed_at = now
     result.save()

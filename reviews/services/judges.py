@@ -14,6 +14,7 @@ from commons.models import Interview, Study
 from commons.services import ServiceError, set_judge_scores_public
 from reviews import signals
 from reviews.models import Judge, MetricVersion, Review, ReviewRevision
+from reviews.services.unblinding import record_unblinding
 from reviews.services.writing import (
     CheckedEvidence,
     CheckedScore,
@@ -142,6 +143,7 @@ def create_judge_review(*, interview: Interview, judge: Judge, prompt_version: s
     write_revision_content(revision, scores=scores, critique=critique, flags=[], evidence=evidence)
     review.current_revision = revision
     review.save(update_fields=["current_revision"])
+    record_unblinding(review, now)  # the people who have submitted now see this judge's review
     return review
 
 

@@ -26,6 +26,7 @@ from reviews.models import (
 from reviews.services.common import require_reviewer
 from reviews.services.metrics import on_grid
 from reviews.services.queue import take_slot
+from reviews.services.unblinding import record_unblinding, unblinded_at_creation
 
 CANNOT_JUDGE = "cannot-judge"
 MAX_CRITIQUE = 20000
@@ -232,7 +233,8 @@ def _review_for_writing(reviewer: User, interview: Interview) -> Review:
                            "assignment")
     try:
         with transaction.atomic():
-            Review.objects.create(interview=interview, kind=Review.Kind.HUMAN, reviewer=reviewer)
+            Review.objects.create(interview=interview, kind=Review.Kind.HUMAN, reviewer=reviewer,
+                                  unblinded_at=unblinded_at_creation(interview, timezone.now()))
     except IntegrityError:
         pass  # created concurrently from another tab
     return Review.objects.select_for_update().get(interview=interview, reviewer=reviewer)
@@ -353,6 +355,7 @@ def submit_review(*, reviewer: User, interview: Interview, content: ReviewConten
     record_audit(actor=reviewer, verb="review.submit" if first else "review.revise", target=review,
                  data={"interview": interview.pk, "revision": draft.number})
     _update_interview_status(interview, reviewer)
+    record_unblinding(review, now)
     signals.review_submitted.send(sender=Review, review=review)
     return review
 

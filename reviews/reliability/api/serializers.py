@@ -6,7 +6,10 @@ from reviews.reliability.models import AgreementResult, UnitDisagreement
 
 
 class AgreementResultSerializer(serializers.ModelSerializer):
-    """One stored alpha. `alpha` is null when undefined, and `undefined_reason` says why."""
+    """One stored alpha. `alpha` is null when undefined, and `undefined_reason` says why.
+
+    `alpha` (the headline) counts each review's blind value; `post_discussion_*` count the newest revisions,
+    revisions made after the reviewer could see the other reviews included — a separate figure, never the headline."""
 
     metric = serializers.CharField(source="metric_version.metric.slug")
     metric_name = serializers.CharField(source="metric_version.name")
@@ -22,7 +25,9 @@ class AgreementResultSerializer(serializers.ModelSerializer):
                   "confidence", "bootstrap_replicates", "replicates_used", "q_below_667", "q_below_800",
                   "small_sample", "seed", "n_units", "n_units_rated",
                   "n_pairable_values", "n_ratings", "n_raters", "observed_disagreement", "expected_disagreement",
-                  "judge_scores_public_before_review", "inputs_fingerprint", "computed_at"]
+                  "judge_scores_public_before_review", "post_discussion_alpha", "post_discussion_undefined_reason",
+                  "post_discussion_n_units", "post_discussion_n_pairable_values", "values_revised_after_unblinding",
+                  "inputs_fingerprint", "computed_at"]
 
     def get_undefined_reason(self, result: AgreementResult) -> str | None:
         return result.undefined_reason or None
