@@ -215,7 +215,7 @@ def alpha_with_n(result: dict | None) -> str:
     if result.get("alpha") is None:
         return format_html('<span class="muted" title="{}">— </span><span class="muted small">{}</span>',
                            "Alpha is undefined here", result.get("reason") or "undefined")
-    small = format_html(' <span class="mark mark-few" title="{}">small sample</span>',
+    small = format_html(' <span class="mark mark-small_sample" title="{}">small sample</span>',
                         "Fewer than 30 pairable interviews: percentile intervals under-cover at this size"
                         ) if result.get("small_sample") else ""
     units = result.get("units")
