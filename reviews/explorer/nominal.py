@@ -46,9 +46,9 @@ def _interview_shares(filters: Filters, version: MetricVersion) -> tuple[Shares,
         placement[interview] = (model, interviewer or NO_INTERVIEWER)
     pooled: dict[int, list[str]] = defaultdict(list)
     for (interview, *_), labels in by_rater.items():
-        label = pool(labels, ScaleType.NOMINAL)
-        if label is not None:
-            pooled[interview].append(label)
+        most_frequent = pool(labels, ScaleType.NOMINAL)
+        if most_frequent is not None:
+            pooled[interview].append(str(most_frequent))
     shares: Shares = {}
     for interview, labels in pooled.items():
         counts: dict[str, float] = defaultdict(float)
@@ -142,5 +142,5 @@ def shown(raw: dict[str, Any], *, models: list[dict[str, Any]], interviewers: li
                 if (cell := _decorated(raw["pairs"].get(f"{m['id']}:{i['id']}"), labels, alpha=alpha, names=names,
                                        drilldown=link(model=m["id"], interviewers=[i["id"]]),
                                        check_interviewers=False))]
-        groups.append({"interviewer": i, "alpha": alpha, "all": total, "rows": rows, "span": len(rows) + 1})
+        groups.append({"interviewer": i, "alpha": alpha, "all": total, "rows": rows})
     return {"shares": model_rows, "overall": overall, "by_interviewer": groups}

@@ -86,6 +86,14 @@ def share_heat(share: float | None) -> str:
 
 
 @register.filter
+def label_heat(share: float | None) -> str:
+    """A label's share on the blue scale (0% lightest, 100% darkest): a share, not something missing."""
+    if share is None:
+        return "heat-none"
+    return f"heat-{min(9, max(0, round(9 * share)))}"
+
+
+@register.filter
 def marks(cell: dict | None) -> str:
     if not cell or not cell.get("flags"):
         return ""
@@ -213,8 +221,8 @@ def alpha_with_n(result: dict | None) -> str:
     if not result:
         return format_html('<span class="muted" title="{}">—</span>', "No agreement result stored for this slice")
     if result.get("alpha") is None:
-        return format_html('<span class="muted" title="{}">— </span><span class="muted small">{}</span>',
-                           "Alpha is undefined here", result.get("reason") or "undefined")
+        return format_html('<span class="muted" title="{}">α undefined ({})</span>',
+                           "Alpha is undefined for this slice", result.get("reason") or "not computed")
     small = format_html(' <span class="mark mark-small_sample" title="{}">small sample</span>',
                         "Fewer than 30 pairable interviews: percentile intervals under-cover at this size"
                         ) if result.get("small_sample") else ""
