@@ -487,6 +487,6 @@ def test_nominal_metric_shows_category_shares_not_means(world, client):
     data = client.get("/explore/metrics/shift-kind-test/").context["data"]
     assert data["nominal"] is True and data["labels"] == ["none", "flat", "multiple"]
     row = data["shares"][0]
-    assert row["n"] == 2 and row["shares"] == pytest.approx([0.5, 0.25, 0.25])
+    assert row["n"] == 2 and [c["share"] for c in row["cells"]] == pytest.approx([0.5, 0.25, 0.25])
     api = client.get("/api/v1/patterns/metrics/shift-kind-test/").json()
-    assert api["shares"][0]["shares"] == pytest.approx([0.5, 0.25, 0.25])
+    assert [c["share"] for c in api["shares"][0]["cells"]] == pytest.approx([0.5, 0.25, 0.25])

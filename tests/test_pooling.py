@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from commons.models import Interview
-from reviews.explorer import aggregation, materialize, sources
+from reviews.explorer import aggregation, materialize, nominal, sources
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import InterviewConsensus
 from reviews.pooling import MEAN, MEDIAN, MOST_FREQUENT, pool, rule_for, rules_table
@@ -95,7 +95,7 @@ def test_explorer_pools_a_judges_replicates_by_the_rule(world) -> None:
     values = {(i, v): value for i, v, value, _ in one._per_interview(None)}
     assert values[(world.a1.pk, world.M.pk)] == pytest.approx(3.0)
     assert values[(world.a1.pk, world.O.pk)] == 2.0 and values[(world.a2.pk, world.O.pk)] == 1.0
-    shares = aggregation.nominal_payload(Filters(judge=world.J1.pk), world.N)
+    shares = nominal.nominal_payload(Filters(judge=world.J1.pk), world.N)
     model = shares["models"][str(world.A.pk)]
     assert model["n"] == 1  # a1's x, y, z tie: no label; a2's x, x, y → x
     assert dict(zip(shares["labels"], model["shares"]))["x"] == 1.0

@@ -6,7 +6,7 @@ the imported reviews on the interview-quality metrics (group "Interview quality"
 coverage-cessation, coverage-deprecation, coverage-continuation, coverage-constraint, penetration,
 auditor-limited, and any other categorical interview-quality metric that has labels).
 
-Counting, the way the nominal page counts labels (`aggregation.nominal_payload`):
+Counting, the way the nominal page counts labels (`nominal.nominal_payload`):
 
 1. A rater's label for an interview: its replicates pooled by `reviews.pooling` (median in scale
    order at ordinal, most frequent label at nominal, a tie missing).

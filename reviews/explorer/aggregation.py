@@ -42,8 +42,7 @@ from reviews.explorer.models import Scope
 from reviews.explorer.sources import NO_INTERVIEWER, Cell, DrillRow, GroupedRow, Source, filtered_interviews
 from reviews.explorer.sources import public_interviews  # noqa: F401 - re-exported: benchmarks import it from here
 from reviews.explorer.stats import CellStats, rank_descending, seed_for, summarize
-from reviews.models import MetricVersion, Review, ScaleType, Score
-from reviews.pooling import pool
+from reviews.models import MetricVersion, Review, ScaleType
 
 # Bump when the shape or meaning of a payload changes: stored snapshots of another version are ignored.
 PAYLOAD_VERSION = 6
@@ -339,39 +338,3 @@ def counted_reviews(filters: Filters) -> QuerySet[Review]:
     if filters.raters != Scope.ALL:
         reviews = reviews.filter(kind=filters.raters)
     return reviews
-
-
-def nominal_payload(filters: Filters, version: MetricVersion) -> dict[str, Any]:
-    """A nominal metric has no mean: per model, the share of each label.
-
-    Each interview counts once: a rater's label is its replicates' most frequent label (`reviews.pooling`;
-    a tie gives no label), an interview's shares are the mean over its raters with a label, a model's
-    the mean over its interviews.
-    """
-    reviews = counted_reviews(filters)
-    rows = (Score.objects.filter(metric_version=version, revision__is_current=True,
-                                 revision__review__in=reviews.values("pk")).exclude(label="")
-            .values_list("revision__review__interview_id", "revision__review__interview__target_model_id",
-                         "revision__review__kind", "revision__review__reviewer_id", "revision__review__judge_id",
-                         "revision__review__prompt_version", "label"))
-    by_rater: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    model_of: dict[int, int] = {}
-    for interview, model, kind, reviewer, judge, prompt, label in rows:
-        by_rater[(interview, kind, reviewer, judge, prompt)][label] += 1
-        model_of[interview] = model
-    per_interview: dict[int, list[dict[str, float]]] = defaultdict(list)
-    for (interview, *_), tally in by_rater.items():
-        pooled = pool([label for label, n in tally.items() for _ in range(n)], ScaleType.NOMINAL)
-        if pooled is not None:
-            per_interview[interview].append({pooled: 1.0})
-    per_model: dict[int, list[dict[str, float]]] = defaultdict(list)
-    for interview, raters in per_interview.items():
-        shares: dict[str, float] = defaultdict(float)
-        for rater in raters:
-            for label, share in rater.items():
-                shares[label] += share / len(raters)
-        per_model[model_of[interview]].append(shares)
-    labels = list(version.values) + sorted({label for r in by_rater.values() for label in r} - set(version.values))
-    return {"labels": labels, "models": {
-        str(m): {"n": len(items), "shares": [sum(i.get(label, 0.0) for i in items) / len(items) for label in labels]}
-        for m, items in per_model.items()}}

@@ -316,12 +316,6 @@ def coverage_summary(raw_coverage: dict, filters: Filters, version_id: int) -> d
     return coverage
 
 
-def nominal_shares(raw: dict, models: list[dict[str, Any]], filters: Filters, version_id: int
-                   ) -> list[dict[str, Any]]:
-    return [{"model": m, "n": raw["models"][str(m["id"])]["n"], "shares": raw["models"][str(m["id"])]["shares"],
-             "drilldown": drilldown_url(filters, version_id, model=m["id"])} for m in models]
-
-
 # ---------------------------------------------------------------------------------------------- coverage page
 
 

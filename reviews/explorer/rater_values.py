@@ -5,7 +5,7 @@ version gives its replicates pooled by the one rule of `reviews.pooling`, the ru
 engine uses too: SQL's AVG is that rule's mean (interval, ratio); ordinal versions are pooled in
 Python by the same function (the median in scale order, scores stored as their scale position).
 Nominal rows record only that a label was given (coverage): the nominal page pools the labels
-themselves with `pooling.pool` (`aggregation.nominal_payload`).
+themselves with `pooling.pool` (`nominal.nominal_payload`).
 
 Whose values count (the blind rule): every rater's once the interview is reviewed; before that only
 model judges', and only in a study whose judge scores are published data (`Study.judge_scores_public`).

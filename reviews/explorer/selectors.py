@@ -20,7 +20,7 @@ from django.http import Http404
 
 from commons.models import Interview, Interviewer, Study, TargetModel, User
 from commons.names import public_name
-from reviews.explorer import adequacy, aggregation, conf, materialize, presentation, rater_values, sources
+from reviews.explorer import adequacy, aggregation, conf, materialize, nominal, presentation, rater_values, sources
 from reviews.explorer import agreement as agreement_store
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import DatasetRelease, RefreshState, Scope, Snapshot
@@ -187,14 +187,19 @@ def metric_detail(slug: str, number: int | None, filters: Filters, columns: str 
 
 def _nominal_detail(version: MetricVersion, versions: list[MetricVersion], with_data: dict[int, int],
                     filters: Filters, resolver: PayloadSource) -> dict[str, Any]:
-    raw = aggregation.nominal_payload(filters, version)
+    """Shares per model, per interviewer and per model × interviewer, with n, Wilson intervals, alpha and marks."""
+    raw = nominal.nominal_payload(filters, version)
     models = _model_info({int(m) for m in raw["models"]})
+    interviewers = _interviewer_info({int(i) for i in raw["interviewers"]})
+    agreement = agreement_store.index([version.pk])
     return {
         **_meta(resolver, filters), "metric": presentation.metric_info(version), "nominal": True,
         "versions": presentation.version_choices(versions, with_data, version),
-        "labels": raw["labels"],
-        "shares": presentation.nominal_shares(raw, models, filters, version.pk),
-        "rows": [], "factors": [], "two_way": [], "interviewer_columns": [], "overall": None,
+        "alpha": agreement_store.lookup(agreement, version.pk, agreement_store.scope_slice(filters.raters)),
+        "labels": raw["labels"], "models": models, "interviewers": interviewers,
+        **nominal.shown(raw, models=models, interviewers=interviewers, filters=filters, agreement=agreement,
+                        version_id=version.pk),
+        "rows": [], "factors": [], "two_way": [], "interviewer_columns": [],
     }
 
 

@@ -86,6 +86,14 @@ def share_heat(share: float | None) -> str:
 
 
 @register.filter
+def label_heat(share: float | None) -> str:
+    """A label's share on the blue scale (0% lightest, 100% darkest): a share, not something missing."""
+    if share is None:
+        return "heat-none"
+    return f"heat-{min(9, max(0, round(9 * share)))}"
+
+
+@register.filter
 def marks(cell: dict | None) -> str:
     if not cell or not cell.get("flags"):
         return ""
@@ -205,3 +213,27 @@ def rank_interval(bounds: list | None) -> str:
 def bounds(pair: list | None) -> str:
     """A [low, high] list as "[0.12, 0.80]" (rho, tau and balanced-mean intervals)."""
     return _bracket({"ci_low": pair[0], "ci_high": pair[1]} if pair else None, "CI n/a")
+
+
+@register.filter
+def alpha_with_n(result: dict | None) -> str:
+    """A stored alpha with its interval and units ("α 0.72 [0.60, 0.81] · 40 interviews"), or "—" when none."""
+    if not result:
+        return format_html('<span class="muted" title="{}">—</span>', "No agreement result stored for this slice")
+    if result.get("alpha") is None:
+        return format_html('<span class="muted" title="{}">α undefined ({})</span>',
+                           "Alpha is undefined for this slice", result.get("reason") or "not computed")
+    small = format_html(' <span class="mark mark-small_sample" title="{}">small sample</span>',
+                        "Fewer than 30 pairable interviews: percentile intervals under-cover at this size"
+                        ) if result.get("small_sample") else ""
+    units = result.get("units")
+    return format_html('{} <span class="small">{}</span> <span class="muted small">· {} interview{}</span>{}',
+                       alpha(result), alpha_interval(result), units, "" if units == 1 else "s", small)
+
+
+@register.filter
+def share_interval(cell: dict | None) -> str:
+    """A share's 95% interval in percent: "[24%–76%]"."""
+    if not cell or cell.get("ci_low") is None:
+        return "CI n/a"
+    return f"[{pct(cell['ci_low'])}–{pct(cell['ci_high'])}]"
