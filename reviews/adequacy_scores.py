@@ -32,6 +32,7 @@ from reviews.still_alive_scores import (
     ScoredRecord,
     ScoreFile,
     ScoreFileError,
+    session_of,
 )
 
 COVERAGE_LEVELS = ("not-probed", "passing-mention", "substantive-probe")
@@ -103,12 +104,7 @@ _ABSENT = object()
 
 
 def map_adequacy_record(record: Any, location: str) -> ScoredRecord:
-    if not isinstance(record, dict):
-        raise ScoreFileError("expected an object per session", location)
-    session_id = record.get("session_id")
-    if not isinstance(session_id, str) or not session_id.strip():
-        raise ScoreFileError("missing session_id", f"{location}.session_id")
-    here = f"{location}[{session_id}]"
+    session_id, here = session_of(record, location)
     values = []
     for key, slug in COVERAGE_FIELDS.items():
         raw = record.get(key, _ABSENT)
@@ -120,7 +116,7 @@ def map_adequacy_record(record: Any, location: str) -> ScoredRecord:
     values.append(AxisValue(LIMITED_SLUG, None, ENC_ABSENT, "auditor_limited") if raw is _ABSENT
                   else _limited(raw, f"{here}.auditor_limited"))
     notes = record.get("notes")
-    return ScoredRecord(session_id=session_id.strip(), location=here, values=values, evidence=[],
+    return ScoredRecord(session_id=session_id, location=here, values=values, evidence=[],
                         notes=notes.strip() if isinstance(notes, str) else "",
                         unknown_fields=sorted(k for k in record if k not in _FIELDS))
 

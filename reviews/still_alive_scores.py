@@ -267,21 +267,26 @@ def _response(raw: Any, slug: str, here: str, evidence: list[Evidence]) -> AxisV
     return value
 
 
-def map_record(record: Any, location: str) -> ScoredRecord:
-    """One session's scores → metric values and evidence. Raises ScoreFileError naming the bad field."""
+def session_of(record: Any, location: str) -> tuple[str, str]:
+    """A score record's session id and its location in errors (`file[session]`), or ScoreFileError."""
     if not isinstance(record, dict):
         raise ScoreFileError("expected an object per session", location)
     session_id = record.get("session_id")
     if not isinstance(session_id, str) or not session_id.strip():
         raise ScoreFileError("missing session_id", f"{location}.session_id")
-    here = f"{location}[{session_id}]"
+    return session_id.strip(), f"{location}[{session_id}]"
+
+
+def map_record(record: Any, location: str) -> ScoredRecord:
+    """One session's scores → metric values and evidence. Raises ScoreFileError naming the bad field."""
+    session_id, here = session_of(record, location)
     try:
         values, evidence = _map_fields(record)
     except ScoreFileError as err:
         raise ScoreFileError(err.message, f"{here}.{err.location}") from None
     notes = record.get("notes")
     known = IGNORED_FIELDS | set(NUMERIC_AXES) | set(LABEL_AXES) | set(LEVEL_AXES) | set(RESPONSE_AXES)
-    return ScoredRecord(session_id=session_id.strip(), location=here, values=values, evidence=evidence,
+    return ScoredRecord(session_id=session_id, location=here, values=values, evidence=evidence,
                         notes=notes.strip() if isinstance(notes, str) else "",
                         unknown_fields=sorted(k for k in record if k not in known))
 
