@@ -20,6 +20,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from tests import factories
+from tests.fixtures.db import restore_starter_rubric
 from tests.fixtures.environment import FIXTURES, REPO, chromium_path, port_open, require
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made by tests are still synchronous.
@@ -73,15 +74,7 @@ def _starter_rubric(request: pytest.FixtureRequest) -> None:
     if marker is None or not _uses_django(request):
         return
     request.getfixturevalue("transactional_db" if marker.kwargs.get("transaction") else "db")
-    from importlib import import_module
-
-    from django.apps import apps
-
-    from reviews.models import Rubric
-
-    if not Rubric.objects.filter(slug="starter").exists():
-        import_module("reviews.migrations.0002_starter_rubric").load(apps, None)
-        import_module("reviews.migrations.0005_ending_response_and_adequacy_metrics").load(apps, None)
+    restore_starter_rubric()
 
 
 # --- people and clients ----------------------------------------------------------------------

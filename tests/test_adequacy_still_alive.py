@@ -23,6 +23,7 @@ from django.core.management import call_command
 
 from commons.models import Interviewer
 from tests import factories
+from tests.fixtures.db import kept_for_the_module
 from tests.fixtures.environment import STILL_ALIVE
 
 pytestmark = pytest.mark.django_db
@@ -95,15 +96,15 @@ def expected_shares(records: dict[str, tuple[str, dict]]) -> dict[tuple[str, str
     return out
 
 
-@pytest.fixture
-def imported():
+@pytest.fixture(scope="module")
+def imported(django_db_setup, django_db_blocker):
     if not (STILL_ALIVE / "adequacy-scores").is_dir():
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
-    sessions, files = selection()
-    factories.study("still-alive")  # the corpus published its judge scores: the study says so
-    
-    call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
-    return sessions, files
+    with kept_for_the_module(django_db_blocker):
+        sessions, files = selection()
+        factories.study("still-alive")  # the corpus published its judge scores: the study says so
+        call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
+        yield sessions, files
 
 
 def test_adequacy_import_reports_how_each_value_was_read(imported, tmp_path):

@@ -30,6 +30,7 @@ from reviews.models import Judge, MetricVersion
 from reviews.reliability import services as reliability_services
 from reviews.reliability.models import AgreementResult
 from tests import factories
+from tests.fixtures.db import kept_for_the_module
 from tests.fixtures.environment import STILL_ALIVE
 
 pytestmark = pytest.mark.django_db
@@ -89,22 +90,22 @@ def per_replicate(files: list[Path], sessions: set[str]) -> dict[tuple[str, int]
     return out
 
 
-@pytest.fixture
-def imported():
+@pytest.fixture(scope="module")
+def imported(django_db_setup, django_db_blocker):
     if not (STILL_ALIVE / "scores-v2.1").is_dir():
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
-    sessions, files = selection()
-    factories.study("still-alive")  # the corpus published its judge scores: the study says so
-    
-    call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
-    for judge, paths in files.items():
-        call_command("import_reviews", *map(str, paths), "--judge-scores-public", judge=judge, verbosity=0)
-    where = {}
-    for path in sessions:
-        config = json.loads(path.read_text())["config"]
-        where[config["id"]] = (config["target"]["name"], config.get("auditor") or DEFAULT_AUDITOR)
-    raw = {judge: per_replicate(paths, set(where)) for judge, paths in files.items()}
-    return where, raw
+    with kept_for_the_module(django_db_blocker):
+        sessions, files = selection()
+        factories.study("still-alive")  # the corpus published its judge scores: the study says so
+        call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
+        for judge, paths in files.items():
+            call_command("import_reviews", *map(str, paths), "--judge-scores-public", judge=judge, verbosity=0)
+        where = {}
+        for path in sessions:
+            config = json.loads(path.read_text())["config"]
+            where[config["id"]] = (config["target"]["name"], config.get("auditor") or DEFAULT_AUDITOR)
+        raw = {judge: per_replicate(paths, set(where)) for judge, paths in files.items()}
+        yield where, raw
 
 
 def judge_means(values: dict[tuple[str, int], float]) -> dict[str, float]:

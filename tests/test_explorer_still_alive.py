@@ -31,6 +31,7 @@ from django.core.management import call_command
 
 from reviews.models import Judge
 from tests import factories
+from tests.fixtures.db import kept_for_the_module
 from tests.fixtures.environment import STILL_ALIVE
 
 pytestmark = pytest.mark.django_db
@@ -152,16 +153,17 @@ def page_means(client, slug: str, judge: Judge | None, columns: str) -> dict[tup
     return found
 
 
-@pytest.fixture
-def imported(django_db_blocker):
+@pytest.fixture(scope="module")
+def imported(django_db_setup, django_db_blocker):
     if not (STILL_ALIVE / "scores-v2.1").is_dir():
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
-    sessions, mine, other = selection()
-    factories.study("still-alive")  # the corpus published its judge scores: the study says so (issue 10)
-    call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
-    call_command("import_reviews", *map(str, mine), "--judge-scores-public", judge=JUDGE, verbosity=0)
-    call_command("import_reviews", *map(str, other), "--judge-scores-public", judge=OTHER_JUDGE, verbosity=0)
-    return sessions, mine, other
+    with kept_for_the_module(django_db_blocker):
+        sessions, mine, other = selection()
+        factories.study("still-alive")  # the corpus published its judge scores: the study says so (issue 10)
+        call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
+        call_command("import_reviews", *map(str, mine), "--judge-scores-public", judge=JUDGE, verbosity=0)
+        call_command("import_reviews", *map(str, other), "--judge-scores-public", judge=OTHER_JUDGE, verbosity=0)
+        yield sessions, mine, other
 
 
 def test_metric_page_means_for_one_judge_equal_the_raw_files(imported, client):

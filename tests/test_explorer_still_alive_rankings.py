@@ -34,6 +34,7 @@ from commons.models import Interviewer
 from reviews.explorer import materialize
 from reviews.models import Judge
 from tests import factories
+from tests.fixtures.db import kept_for_the_module
 from tests.fixtures.environment import STILL_ALIVE
 
 pytestmark = pytest.mark.django_db
@@ -137,17 +138,17 @@ def expected_panel(means: dict[tuple, float], auditors: list[str]) -> dict:
             "rho": scipy_stats.spearmanr(x, y).statistic, "tau": scipy_stats.kendalltau(x, y).statistic}
 
 
-@pytest.fixture
-def imported():
+@pytest.fixture(scope="module")
+def imported(django_db_setup, django_db_blocker):
     if not (STILL_ALIVE / "scores-v2.1").is_dir():
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
-    sessions, scores = files()
-    factories.study("still-alive")  # the corpus published its judge scores: the study says so
-    
-    call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
-    for judge, paths in scores.items():
-        call_command("import_reviews", *map(str, paths), "--judge-scores-public", judge=judge, verbosity=0)
-    return where(sessions), scores
+    with kept_for_the_module(django_db_blocker):
+        sessions, scores = files()
+        factories.study("still-alive")  # the corpus published its judge scores: the study says so
+        call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
+        for judge, paths in scores.items():
+            call_command("import_reviews", *map(str, paths), "--judge-scores-public", judge=judge, verbosity=0)
+        yield where(sessions), scores
 
 
 def panel(client, slug: str, query: str) -> dict:
