@@ -51,7 +51,7 @@ def test_a_rejected_item_that_created_a_model_does_not_poison_the_next(settings)
 def test_a_crash_loses_only_the_open_batch(settings, monkeypatch):
     settings.IMPORT_BATCH_SIZE = 2
     contributor = factories.user()
-    real = services.imports.import_one
+    real = services.imports.prepare_one
     seen = []
 
     def crash_on_the_fourth(**kwargs):
@@ -60,8 +60,58 @@ def test_a_crash_loses_only_the_open_batch(settings, monkeypatch):
             raise RuntimeError("the worker died")
         return real(**kwargs)
 
-    monkeypatch.setattr(services.imports, "import_one", crash_on_the_fourth)
+    monkeypatch.setattr(services.imports, "prepare_one", crash_on_the_fourth)
     with pytest.raises(RuntimeError):
         run([chat_line(n) for n in range(6)], contributor)
     # Items 1-2 committed as a batch; item 3 was in the batch the crash rolled back.
     assert sorted(Interview.objects.values_list("source_filename", flat=True)) == ["batch.jsonl line 1", "batch.jsonl line 2"]
+
+
+def test_the_same_conversation_twice_in_one_upload_is_stored_once(settings):
+    """Within a batch and across batches, the second copy is a duplicate of the first, never 'accepted'."""
+    settings.IMPORT_BATCH_SIZE = 3
+    contributor = factories.user()
+    report = run([chat_line(1), chat_line(1), chat_line(2), chat_line(1)], contributor)
+    assert [row["status"] for row in report] == ["accepted", "duplicate", "accepted", "duplicate"]
+    first = report[0]["interview"]
+    assert report[1]["interview"] == report[3]["interview"] == first
+    assert "earlier item of this upload" in report[1]["message"] and "earlier item" in report[3]["message"]
+    assert Interview.objects.count() == 2
+
+
+def test_a_batch_is_written_in_a_few_statements_not_a_few_per_item(settings, django_assert_max_num_queries):
+    settings.IMPORT_BATCH_SIZE = 100
+    contributor = factories.user()
+    items = outcomes([chat_line(n) for n in range(60)])
+    # Per-item writes took ~10 statements an item (600 here). A batch: the duplicate lookup, the model and
+    # interviewer lookups, one insert per table, the savepoints.
+    with django_assert_max_num_queries(20):
+        report = services.import_items(outcomes=items, contributor=contributor, defaults=services.ImportDefaults())
+    assert [row["status"] for row in report] == ["accepted"] * 60
+    assert Interview.objects.count() == 60
+    for interview in Interview.objects.prefetch_related("turns"):
+        assert [(t.index, t.role) for t in interview.turns.all()] == [(0, "system"), (1, "interviewer"), (2, "target")]
+
+
+def test_a_database_error_in_a_batch_write_falls_back_to_one_item_at_a_time(settings, monkeypatch):
+    """A concurrent upload of the same content (or any error the database alone sees) fails the batch's
+    write: the batch is undone and each item is stored in its own savepoint, so all are still reported."""
+    from django.db import IntegrityError
+
+    settings.IMPORT_BATCH_SIZE = 10
+    contributor = factories.user()
+    real = services.imports.store_prepared_interviews
+    calls = []
+
+    def fails_once(prepared, **kwargs):
+        calls.append(len(prepared))
+        if len(calls) == 1:
+            real(prepared, **kwargs)  # written, then the database refuses: all of it must be undone
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return real(prepared, **kwargs)
+
+    monkeypatch.setattr(services.imports, "store_prepared_interviews", fails_once)
+    report = run([chat_line(n) for n in range(4)] + ["{not json"], contributor)
+    assert [row["status"] for row in report] == ["accepted"] * 4 + ["rejected"]
+    assert Interview.objects.count() == 4 and calls == [4]
+    assert len({row["interview"] for row in report[:4]}) == 4

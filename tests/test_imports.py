@@ -51,6 +51,27 @@ def test_command_imports_folder_and_reports_bad_items(corpus_dir, tmp_path, caps
     assert Turn.objects.filter(interview__isnull=True).count() == 0
 
 
+def test_command_names_the_model_and_interviewer_for_files_that_do_not(corpus_dir, tmp_path):
+    """Plain text and ShareGPT files do not say who was interviewed: the rejection says how to name it,
+    and --target-model / --interviewer fill in (created if absent) without overriding what a file names."""
+    report_path = tmp_path / "report.json"
+    call_command("import_interviews", str(corpus_dir / "one.txt"), "--report", str(report_path), verbosity=0)
+    (row,) = json.loads(report_path.read_text())
+    assert row["status"] == "rejected" and "--target-model NAME" in row["message"]
+
+    call_command("import_interviews", str(corpus_dir), "--target-model", "Unnamed Model 1",
+                 "--interviewer", "Auditor A", "--report", str(report_path), verbosity=0)
+    rows = json.loads(report_path.read_text())
+    assert sum(r["status"] == "accepted" for r in rows) == 6  # one.txt, two in the zip, three JSONL lines
+    plain = Interview.objects.filter(source_filename__in=["corpus/one.txt", "corpus/bundle.zip:a.txt",
+                                                          "corpus/bundle.zip:b.txt"])
+    assert plain.count() == 3
+    assert {(i.target_model.name, i.interviewer.name) for i in plain} == {("Unnamed Model 1", "Auditor A")}
+    assert set(Interview.objects.filter(source_format="openai").values_list("target_model__name", flat=True)) == {
+        "gpt-test"}  # the JSONL names its model: that wins
+    assert TargetModel.objects.filter(name="Unnamed Model 1").count() == 1
+
+
 def test_reimport_adds_nothing(corpus_dir, tmp_path):
     call_command("import_interviews", str(corpus_dir))
     count, turns = Interview.objects.count(), Turn.objects.count()

@@ -7,14 +7,16 @@ import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
 
-from commons.models import ImportJob, Interview, Interviewer, Study, TargetModel, Turn, User
+from commons.models import AuditEvent, ImportJob, Interview, Interviewer, Study, TargetModel, Turn, User
 from commons.services.audit import record_audit
 from commons.services.errors import DuplicateInterview, ServiceError
 from commons.transcripts import Limits, ParsedInterview, TranscriptError, parse
@@ -165,8 +167,17 @@ def validate_conditions(*, study: Study | None, conditions: dict) -> dict[str, s
     return cleaned
 
 
-@transaction.atomic
-def create_interview(
+@dataclass
+class PreparedInterview:
+    """An interview checked and built but not yet written: the unsaved row, its turns, and which turn
+    branches from which (by index)."""
+
+    interview: Interview
+    turns: list[Turn]
+    branches: list[tuple[int, int]]
+
+
+def prepare_interview(
     *,
     contributor: User,
     parsed: ParsedInterview,
@@ -182,14 +193,10 @@ def create_interview(
     title: str = "",
     source_filename: str = "",
     import_job: ImportJob | None = None,
-) -> Interview:
-    """Store one parsed interview with its turns; raises DuplicateInterview if the content is known."""
+) -> PreparedInterview:
+    """Everything storing an interview checks, with no write: raises ServiceError for bad input."""
     if not parsed.turns:
         raise ServiceError("The transcript has no turns.", "transcript")
-    digest = content_hash(parsed)
-    existing = Interview.objects.filter(content_hash=digest).first()
-    if existing:
-        raise DuplicateInterview(existing)
     now = timezone.now()
     if conducted_on is None and parsed.conducted_at:
         conducted_on = parsed.conducted_at.date()
@@ -212,36 +219,72 @@ def create_interview(
         source_scores=parsed.scores,
         metadata=parsed.metadata,
         original=parsed.raw,
-        content_hash=digest,
+        content_hash=content_hash(parsed),
         import_job=import_job,
         submitted_at=now if submit else None,
     )
+    turns = [
+        Turn(index=i, role=t.role, participant=t.participant[:200], blocks=t.blocks,
+             text=turn_plain_text(t.blocks), starts_over=t.parent == ROOT)
+        for i, t in enumerate(parsed.turns)
+    ]
+    branches = [(i, t.parent) for i, t in enumerate(parsed.turns) if t.parent is not None and 0 <= t.parent < i]
+    return PreparedInterview(interview=interview, turns=turns, branches=branches)
+
+
+@transaction.atomic
+def create_interview(*, contributor: User, parsed: ParsedInterview, **fields: Any) -> Interview:
+    """Store one parsed interview with its turns; raises DuplicateInterview if the content is known.
+    `fields` are prepare_interview's."""
+    prepared = prepare_interview(contributor=contributor, parsed=parsed, **fields)
+    interview = prepared.interview
+    existing = Interview.objects.filter(content_hash=interview.content_hash).first()
+    if existing:
+        raise DuplicateInterview(existing)
     try:
         with transaction.atomic():
             interview.save()
     except IntegrityError:
         # Lost a race with a concurrent upload of the same content.
-        raise DuplicateInterview(Interview.objects.get(content_hash=digest)) from None
-    _store_turns(interview=interview, parsed=parsed)
+        raise DuplicateInterview(Interview.objects.get(content_hash=interview.content_hash)) from None
+    _store_turns([prepared])
     record_audit(actor=contributor, verb="interview.create", target=interview,
                  data={"status": interview.status, "format": parsed.format})
     return interview
 
 
-def _store_turns(*, interview: Interview, parsed: ParsedInterview) -> None:
+def store_prepared_interviews(prepared: list[PreparedInterview], *, actor: User) -> None:
+    """Write many prepared interviews in a few statements (one per table), as a bulk import's batch does.
+    The caller holds the transaction and has checked for duplicates; a concurrent upload of the same
+    content makes this raise IntegrityError, and the caller falls back to storing one at a time.
+    Each interview still announces itself (post_save, created) so the floors above hear of it as of any
+    other new interview."""
+    if not prepared:
+        return
+    Interview.objects.bulk_create([p.interview for p in prepared])
+    _store_turns(prepared)
+    AuditEvent.objects.bulk_create([
+        AuditEvent(actor=actor, verb="interview.create", target_type="Interview", target_id=str(p.interview.pk),
+                   data={"status": p.interview.status, "format": p.interview.source_format})
+        for p in prepared])
+    for p in prepared:
+        post_save.send(sender=Interview, instance=p.interview, created=True, update_fields=None, raw=False,
+                       using=p.interview._state.db)
+
+
+def _store_turns(prepared: list[PreparedInterview]) -> None:
     """Turns in order; a turn that branches from an earlier one points at it (set once both exist)."""
-    turns = [
-        Turn(interview=interview, index=i, role=t.role, participant=t.participant[:200],
-             blocks=t.blocks, text=turn_plain_text(t.blocks), starts_over=t.parent == ROOT)
-        for i, t in enumerate(parsed.turns)
-    ]
-    Turn.objects.bulk_create(turns)
-    branched = [(turns[i], turns[t.parent]) for i, t in enumerate(parsed.turns)
-                if t.parent is not None and 0 <= t.parent < i]
+    for p in prepared:
+        for turn in p.turns:
+            turn.interview = p.interview
+    Turn.objects.bulk_create([turn for p in prepared for turn in p.turns])
+    branched = []
+    for p in prepared:
+        for child, parent in p.branches:
+            p.turns[child].parent = p.turns[parent]
+            branched.append(p.turns[child])
     if branched:
-        for child, parent in branched:
-            child.parent = parent
-        Turn.objects.bulk_update([child for child, _ in branched], ["parent"])
+        Turn.objects.bulk_update(branched, ["parent"])
 
 
 @transaction.atomic

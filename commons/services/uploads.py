@@ -8,13 +8,16 @@ from datetime import date
 from django.db import transaction
 
 from commons.models import ImportJob, Interview, Interviewer, Study, TargetModel, User
-from commons.services.errors import MissingTargetModel
+from commons.services.errors import MissingTargetModel, ServiceError
 from commons.services.interviews import (
+    PreparedInterview,
     check_transcript,
     create_interview,
     create_target_model,
     get_or_create_interviewer,
     get_or_create_target_model,
+    prepare_interview,
+    validate_conditions,
 )
 from commons.transcripts import ParsedInterview
 from commons.transcripts.types import InterviewerInfo
@@ -104,3 +107,20 @@ def submit_transcript(
         conditions=conditions, topics=topics, conducted_on=conducted_on, licence=licence, visibility=visibility,
         submit=submit, title=title, source_filename=filename, import_job=import_job,
     )
+
+
+def prepare_transcript(*, contributor: User, parsed: ParsedInterview, filename: str, import_job: ImportJob | None,
+                       target_model: TargetModel | None, interviewer: Interviewer | None, study: Study | None,
+                       licence: str, visibility: str, submit: bool) -> PreparedInterview:
+    """What submit_transcript stores for a bulk-import item, checked and built but not written, so a batch
+    of items can be written together. The conditions are checked before the target model and interviewer
+    are resolved: once one is created for the item nothing else can reject it, so a rejected item never
+    leaves a new name behind. Raises MissingTargetModel or ServiceError."""
+    if not parsed.turns:
+        raise ServiceError("The transcript has no turns.", "transcript")
+    validate_conditions(study=study, conditions=parsed.conditions)
+    model = _resolve_target_model(chosen=target_model, new=None, parsed=parsed, contributor=contributor)
+    person = _resolve_interviewer(chosen=interviewer, new=None, parsed=parsed, contributor=contributor)
+    return prepare_interview(contributor=contributor, parsed=parsed, target_model=model, interviewer=person,
+                             study=study, licence=licence, visibility=visibility, submit=submit,
+                             source_filename=filename, import_job=import_job)

@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from commons import services
 from commons.models import Interview, Licence, Study, User
 from commons.transcripts import ItemOutcome, TranscriptError, parse_items
+from commons.transcripts.types import InterviewerInfo, ModelInfo
 
 IMPORTER_EMAIL = "importer@research-commons.invalid"
 
@@ -48,11 +49,16 @@ class Command(BaseCommand):
         parser.add_argument("--licence", default=Licence.CC_BY_4, choices=Licence.values)
         parser.add_argument("--visibility", default=Interview.Visibility.PUBLIC, choices=Interview.Visibility.values)
         parser.add_argument("--study", help="Study slug for every imported interview")
+        parser.add_argument("--target-model", metavar="NAME",
+                            help="Target model for files that do not name one (matched by name, created if absent)")
+        parser.add_argument("--interviewer", metavar="NAME",
+                            help="Interviewer for files that do not name one (a model interviewer; created if absent)")
         parser.add_argument("--draft", action="store_true", help="Import as drafts instead of submitting")
         parser.add_argument("--report", help="Write the per-item report as JSON to this file")
 
     def handle(self, *args, paths: list[str], contributor: str | None, licence: str, visibility: str,
-               study: str | None, draft: bool, report: str | None, **options) -> None:
+               study: str | None, draft: bool, report: str | None, target_model: str | None,
+               interviewer: str | None, **options) -> None:
         if contributor:
             user = User.objects.filter(email__iexact=contributor).first()
             if user is None:
@@ -64,8 +70,15 @@ class Command(BaseCommand):
             study_obj = Study.objects.filter(slug=study).first()
             if study_obj is None:
                 raise CommandError(f"No study with slug {study}.")
+        # What a file names wins; these only fill in for files that do not say (ShareGPT, plain text).
+        model = (services.get_or_create_target_model(info=ModelInfo(name=target_model.strip()), created_by=user)
+                 if target_model and target_model.strip() else None)
+        person = (services.get_or_create_interviewer(info=InterviewerInfo(name=interviewer.strip()), created_by=user)
+                  if interviewer and interviewer.strip() else None)
         defaults = services.ImportDefaults(licence=licence, visibility=visibility,
-                                           study_id=study_obj.pk if study_obj else None, submit=not draft)
+                                           study_id=study_obj.pk if study_obj else None, submit=not draft,
+                                           target_model_id=model.pk if model else None,
+                                           interviewer_id=person.pk if person else None)
         rows: list[dict] = []
         counts: Counter[str] = Counter()
         started = time.perf_counter()
