@@ -190,8 +190,9 @@ def _import_batch(outcomes: list[ItemOutcome], run: _Run) -> list[dict]:
     savepoint, so one bad item still fails alone."""
     digests = {i: content_hash(o.interview) for i, o in enumerate(outcomes)
                if _unusable_row(o) is None and o.interview is not None}
-    known = {h: (pk, job_id, owner_id) for h, pk, job_id, owner_id in Interview.objects.filter(
-        content_hash__in=set(digests.values())).values_list("content_hash", "pk", "import_job_id", "contributor_id")}
+    stored = Interview.objects.filter(content_hash__in=set(digests.values())).values_list(
+        "content_hash", "pk", "import_job_id", "contributor_id")
+    known: dict[str, tuple[int, int | None, int]] = {h: (pk, job_id, owner_id) for h, pk, job_id, owner_id in stored}
     batch = _Batch(digests=digests, known=known)
     checked: list[dict | PreparedInterview | None] = []
     try:
