@@ -89,6 +89,21 @@ def test_empty_transcripts(data: bytes) -> None:
     assert "empty" in error_of(data).message
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        json.dumps({"messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": "  "}]}).encode(),
+        json.dumps({"messages": [{"role": "user", "content": [{"type": "text", "text": ""}]},
+                                 {"role": "assistant", "content": "\n"}]}).encode(),
+        json.dumps({"conversations": [{"from": "human", "value": ""}, {"from": "gpt", "value": " "}]}).encode(),
+        json.dumps([{"role": "user", "content": ""}, {"role": "assistant", "content": ""}]).encode(),
+    ],
+    ids=["openai-strings", "openai-blocks", "sharegpt", "message-list"],
+)
+def test_a_transcript_whose_every_turn_is_empty_is_rejected_in_every_format(data: bytes) -> None:
+    assert "empty" in error_of(data).message
+
+
 def test_over_max_bytes() -> None:
     data = json.dumps(CHAT).encode()
     error = error_of(data, limits=Limits(max_bytes=len(data) - 1), filename="big.json")

@@ -1,5 +1,5 @@
 """Last checks on a parsed interview, so nothing that would fail on save gets out:
-at least one turn, valid roles and parents, well-formed blocks, text PostgreSQL can
+at least one turn and some text, valid roles and parents, well-formed blocks, text PostgreSQL can
 store (no NUL, no lone surrogates), JSON-serialisable extras."""
 
 from __future__ import annotations
@@ -31,6 +31,9 @@ def finalize(interview: ParsedInterview) -> ParsedInterview:
             raise TranscriptError("turn has no content", where)
         for number, block in enumerate(turn.blocks):
             _check_block(block, f"{where}.blocks[{number}]")
+    if not any(_says_something(block) for turn in interview.turns for block in turn.blocks):
+        # Every format: a conversation of blank messages is no interview (plain text already found no turns).
+        raise TranscriptError("every turn is empty: the transcript has no text")
     # A model or interviewer without a usable name is no information, not an identity.
     if interview.target_model is not None and not interview.target_model.name.strip():
         interview.target_model = None
@@ -57,6 +60,10 @@ def _check_block(block: dict[str, Any], where: str) -> None:
     for key, kind in fields.items():
         if not isinstance(block.get(key), kind):
             raise TranscriptError(f"block field {key!r} has the wrong type", where)
+
+
+def _says_something(block: dict[str, Any]) -> bool:
+    return block.get("type") == "tool_use" or bool(str(block.get("text", "")).strip())
 
 
 def _storable(value: Any) -> bool:
