@@ -15,3 +15,10 @@ class CommonsConfig(AppConfig):
         from commons.curators import record_setup_as_passed
 
         authenticator_added.connect(record_setup_as_passed, dispatch_uid="commons.curators.record_setup_as_passed")
+
+        from django.db.models.signals import post_migrate
+
+        from commons.sites import name_the_site
+
+        # After the sites app made (or left) its row, every migrate renames it to this site.
+        post_migrate.connect(name_the_site, sender=self, dispatch_uid="commons.sites.name_the_site")

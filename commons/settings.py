@@ -73,7 +73,9 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET:
 ALLOWED_HOSTS = [h for h in envstr("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in envstr("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_ROOT = envstr("SITE_ROOT", "http://127.0.0.1:8000")
-SITE_NAME = "Research Commons"
+# E-mails name the site by these (allauth reads the Site row, which `migrate` keeps equal to SITE_NAME and
+# SITE_ROOT's host: commons/sites.py), never Django's "example.com".
+SITE_NAME = envstr("SITE_NAME", "Research Commons")
 SITE_ID = 1
 
 INSTALLED_APPS = [

@@ -32,6 +32,21 @@ def test_signup_requires_email_verification(client):
     assert client.get(reverse("interview_submit")).status_code == 200
 
 
+def test_emails_name_the_site_not_example_com(client, make_user, settings):
+    """allauth puts the Site row's name in every subject and body; migrate keeps that row this site's."""
+    make_user("forgetful@example.org")
+    client.post(reverse("account_reset_password"), {"email": "forgetful@example.org"})
+    client.post(reverse("account_signup"), {"email": "new@example.org", "password1": "a-long-pass-phrase-9",
+                                            "password2": "a-long-pass-phrase-9"})
+    assert len(mail.outbox) == 2
+    for message in mail.outbox:
+        assert message.subject.startswith("[Research Commons]"), message.subject
+        assert "example.com" not in message.subject + message.body
+    from django.contrib.sites.models import Site
+
+    assert Site.objects.get_current().domain == "127.0.0.1:8000"  # SITE_ROOT's host
+
+
 def test_login_rate_limited(client, make_user):
     make_user("victim@example.org")
     bodies = [client.post(reverse("account_login"), {"login": "victim@example.org", "password": "wrong"}).content.decode()
