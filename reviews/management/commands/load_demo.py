@@ -20,12 +20,29 @@ class Command(BaseCommand):
         from reviews.synthetic.demo_reviews import load_demo_reviews
 
         review_counts = load_demo_reviews()
+        release = self._first_release()
         self.stdout.write(self.style.SUCCESS(
             f"Demo corpus ready ({counts['interviews']} new interviews). Synthetic data, for trying the site only."))
         self.stdout.write(f"Demo reviews: {review_counts['reviews']} new synthetic human reviews, "
                           f"{review_counts['judge_reviews']} synthetic judge reviews.")
+        if release is not None:
+            self.stdout.write(f"Demo data release {release.version}: {release.get_status_display().lower()} "
+                              f"(download it from /explore/data/{release.version}/).")
         self.stdout.write("Demo accounts (password " + DEMO_PASSWORD + "): " + ", ".join(e for e, _, _ in DEMO_USERS))
         self.stdout.write(
             f"{DEMO_CURATOR_EMAIL} signs in with a second factor (curator pages need one): add the authenticator "
             f"secret {DEMO_CURATOR_TOTP_SECRET} to an authenticator app, or run "
             f"`.venv/bin/python -m commons.totp {DEMO_CURATOR_TOTP_SECRET}` for the current code.")
+
+    @staticmethod
+    def _first_release():  # noqa: ANN205
+        """A fresh demo has a published data release to download; a demo that has one is left alone. It is
+        built in the background like any release (at once where tasks run in-process, as under `make run`)."""
+        from reviews.explorer.models import DatasetRelease
+        from reviews.explorer.releases import request_release
+
+        if DatasetRelease.objects.exists():
+            return None
+        release = request_release(requested_by=None, note="The synthetic demo corpus (not real data), built by load_demo.")
+        release.refresh_from_db()
+        return release
