@@ -227,6 +227,17 @@ def live_assignments(reviewer: User) -> QuerySet[Assignment]:
             .order_by("expires_at", "due_at", "id"))
 
 
+def place_interviews(reviewer: User) -> QuerySet:
+    """Interviews (their pks) on which this user holds a reviewer's place: a live claim or assignment, a filled
+    slot, or a review they wrote. These reviewers read redacted turns (commons.redaction installs this)."""
+    now = timezone.now()
+    slots = (Assignment.objects.filter(reviewer=reviewer)
+             .filter(Q(review__isnull=False) | Q(expires_at__isnull=True) | Q(expires_at__gt=now)))
+    wrote = Review.objects.filter(reviewer=reviewer)
+    return Interview.objects.filter(Q(pk__in=slots.values("interview_id")) | Q(pk__in=wrote.values("interview_id"))
+                                    ).values("pk")
+
+
 def held_assignment(reviewer: User, interview: Interview) -> Assignment | None:
     return live_assignments(reviewer).filter(interview=interview).first()
 

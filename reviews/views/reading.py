@@ -8,7 +8,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 
+from commons.curators import acts_as_curator
 from commons.models import Interview
+from commons.redaction import mask_for
 from commons.selectors import get_viewable_interview
 from reviews import selectors
 from reviews.services.writing import METHOD_FLAGS
@@ -50,7 +52,8 @@ def interview_reviews(request: HttpRequest, pk: int) -> HttpResponse:
         "interview": interview, "open": open_, "judges_public": judges_public, "reviews": reviews, "own": own,
         "matrix": _side_by_side(interview, reviews),
         "humans": [r for r in reviews if not r["review"].is_judge],
-        "judges": [r for r in reviews if r["review"].is_judge], "flags": METHOD_FLAGS})
+        "judges": [r for r in reviews if r["review"].is_judge], "flags": METHOD_FLAGS,
+        "mask": mask_for(request.user, interview)})
 
 
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -60,7 +63,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         history.append({"revision": revision, "groups": _grouped_scores(revision)})
     return render(request, "reviews/review_detail.html", {
         "review": review, "history": history, "author": selectors.public_name(review) if review.status == "submitted"
-        else "you (draft)", "flags": METHOD_FLAGS})
+        else "you (draft)", "flags": METHOD_FLAGS, "mask": mask_for(request.user, review.interview)})
 
 
 def interview_original(request: HttpRequest, pk: int) -> HttpResponse:
@@ -71,6 +74,12 @@ def interview_original(request: HttpRequest, pk: int) -> HttpResponse:
         return HttpResponseForbidden(
             "The original upload contains the source's own scores of this interview, which stay hidden until its "
             "reviews are public (or you have submitted your review). The parsed transcript is on the interview page.",
+            content_type="text/plain; charset=utf-8")
+    if interview.redactions.exists() and not acts_as_curator(request):
+        # The upload holds every turn verbatim; it cannot be redacted in its own format, so it is refused.
+        return HttpResponseForbidden(
+            "Part of this interview is redacted, and the original upload holds it verbatim: only curators "
+            "(signed in with their second factor) can download it. The transcript is on the interview page.",
             content_type="text/plain; charset=utf-8")
     response = HttpResponse(interview.original, content_type="text/plain; charset=utf-8")
     name = (interview.source_filename or f"interview-{interview.pk}.txt").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
