@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -156,7 +156,7 @@ class InterviewDetailSerializer(InterviewSerializer):
 
     def to_representation(self, interview: Interview) -> dict:
         # The nested turns read the mask from the shared context: one query for the interview's redactions.
-        self.context[MASK_KEY] = mask_for(getattr(self.context.get("request"), "user", None), interview)
+        cast(dict, self.context)[MASK_KEY] = mask_for(getattr(self.context.get("request"), "user", None), interview)
         return super().to_representation(interview)
 
     @extend_schema_field({"type": "object", "additionalProperties": {}, "deprecated": True})

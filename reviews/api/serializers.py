@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -112,7 +114,7 @@ class EvidenceSerializer(serializers.ModelSerializer):
 
     def get_hidden(self, evidence: EvidenceQuote) -> bool:
         review = evidence.revision.review
-        masks = self.context.setdefault("redaction_masks", {})  # one per interview, in the shared context
+        masks = cast(dict, self.context).setdefault("redaction_masks", {})  # one per interview, in the shared context
         if review.interview_id not in masks:
             masks[review.interview_id] = mask_for(getattr(self.context.get("request"), "user", None), review.interview)
         return masks[review.interview_id].quote_hidden(evidence.turn_index)

@@ -37,7 +37,7 @@ def record_contents(release: DatasetRelease, folder: Path) -> None:
         release.contains_withdrawn_since = timezone.now()
 
 
-def _redacted_since(release: DatasetRelease, interview_ids: object) -> QuerySet[Redaction]:
+def _redacted_since(release: DatasetRelease, interview_ids: QuerySet | list[int]) -> QuerySet[Redaction]:
     """Redactions made after the build began: its turns table may hold their text."""
     began = release.started_at or release.created_at
     return Redaction.objects.filter(interview_id__in=interview_ids, created_at__gte=began)
