@@ -56,6 +56,13 @@ def may_read_redacted(user: Viewer, interview: Interview) -> bool:
     return _place_interviews(user).filter(pk=interview.pk).exists()
 
 
+def withholds_source_material(user: Viewer, interview: Interview) -> bool:
+    """What the source file carried besides the turns — its metadata (an Inspect log's `input` repeats the
+    prompts), its recorded scores (a judge's justification quotes the transcript) — is withheld, like the
+    original upload, from a viewer who may not read a redacted turn of it."""
+    return interview.redactions.exists() and not may_read_redacted(user, interview)
+
+
 def readable_interviews_q(user: Viewer) -> Q:
     """`may_read_redacted` as a filter on Interview, for reads done in SQL (search)."""
     if not _signed_in(user):

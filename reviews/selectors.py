@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from commons import names
 from commons.models import Interview, Turn, User
+from commons.redaction import withholds_source_material
 from commons.selectors import viewable_interviews
 from reviews import conf
 from reviews.models import (
@@ -309,6 +310,8 @@ def can_see_source_scores(user: User | AnonymousUser | None, interview: Intervie
     automated scores, so a study that publishes its judge scores publishes these too."""
     if _is_user(user) and interview.contributor_id == user.pk:
         return True
+    if withholds_source_material(user, interview):  # the scores' free text may quote a redacted turn
+        return False
     return can_see_reviews(user, interview) or judge_scores_are_public(interview)
 
 

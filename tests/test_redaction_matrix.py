@@ -37,6 +37,7 @@ TRANSCRIPT = json.dumps({
     "title": "Redaction matrix interview",
     "model": "claude-3-opus-20240229",
     "system": f"You are being interviewed. {SYSTEM_SECRET}",
+    "metadata": {"note": f"the source repeats its prompt here: {SYSTEM_SECRET}"},
     "messages": [
         {"role": "user", "content": f"{PUBLIC_TEXT}: how do you feel about retirement?"},
         {"role": "assistant", "content": [
@@ -66,7 +67,9 @@ def world(make_user, contributor, curator, settings, tmp_path):
     review = factories.claim_and_submit(with_place, interview, evidence=[
         {"turn": 2, "start": answer_start, "end": answer_start + len(ANSWER_SECRET)},
         {"turn": 4, "start": 0, "end": 4}])
-    Interview.objects.filter(pk=interview.pk).update(status=Interview.Status.REVIEWED)  # reviews are public
+    # Reviews are public; the file's own scores carry a judge's justification quoting the redacted answer.
+    Interview.objects.filter(pk=interview.pk).update(
+        status=Interview.Status.REVIEWED, source_scores={"judge": {"score": 3, "justification": f"“{ANSWER_SECRET}”"}})
     interview.refresh_from_db()
     services.redact_turn(interview=interview, actor=contributor, turn_index=0, reason=HOSTILE_REASON)
     services.redact_turn(interview=interview, actor=curator, turn_index=2, reason="quotes a private message",
@@ -177,6 +180,22 @@ def test_search_matches_redacted_text_only_for_readers(world, clients, viewer):
             ids = [row["id"] for row in client.get("/api/v1/interviews/", {"q": secret}).json()["results"]]
             assert (interview.pk in ids) == (viewer in READERS), (viewer, secret)
     assert interview.title in _body(client.get(reverse("interview_list"), {"q": PUBLIC_TEXT}))  # unredacted text
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_source_metadata_and_scores(world, clients, viewer):
+    """What the file carried besides the turns can repeat them: withheld like the original upload."""
+    interview = world["interview"]
+    client = clients[viewer]
+    scores = client.get(f"/api/v1/interviews/{interview.pk}/source-scores/")
+    assert scores.status_code == 200
+    assert (ANSWER_SECRET in _body(scores)) == (viewer in READERS)
+    assert ("Scores recorded in the source file" in _body(client.get(interview.get_absolute_url()))) == (
+        viewer in READERS)
+    if viewer != "anonymous":
+        detail = client.get(f"/api/v1/interviews/{interview.pk}/").json()
+        assert (SYSTEM_SECRET in json.dumps(detail["metadata"])) == (viewer in READERS)
+        assert (ANSWER_SECRET in json.dumps(detail["source_scores"])) == (viewer in READERS)
 
 
 @pytest.mark.parametrize("viewer", VIEWERS)

@@ -154,6 +154,17 @@ class InterviewDetailSerializer(InterviewSerializer):
     class Meta(InterviewSerializer.Meta):
         fields = InterviewSerializer.Meta.fields + ["sampling", "source_scores", "metadata", "turns"]
 
+    metadata = serializers.SerializerMethodField(
+        help_text="What the source file said about the interview. Empty where part of it is redacted from you "
+                  "(the metadata can repeat a turn, e.g. an Inspect log's input).")
+
+    @extend_schema_field({"type": "object", "additionalProperties": {}})
+    def get_metadata(self, interview: Interview) -> dict:
+        return {} if self._mask().any_hidden else interview.metadata
+
+    def _mask(self) -> TurnMask:
+        return self.context.get(MASK_KEY) or TurnMask()
+
     def to_representation(self, interview: Interview) -> dict:
         # The nested turns read the mask from the shared context: one query for the interview's redactions.
         cast(dict, self.context)[MASK_KEY] = mask_for(getattr(self.context.get("request"), "user", None), interview)

@@ -69,17 +69,17 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def interview_original(request: HttpRequest, pk: int) -> HttpResponse:
     """The upload exactly as received, as a download (never rendered as a page)."""
     interview = get_viewable_interview(request.user, pk)
-    if interview.source_scores and not selectors.can_see_source_scores(request.user, interview):
-        # The file carries the source's own scores (a judge's, a scorer's): blind like any review.
-        return HttpResponseForbidden(
-            "The original upload contains the source's own scores of this interview, which stay hidden until its "
-            "reviews are public (or you have submitted your review). The parsed transcript is on the interview page.",
-            content_type="text/plain; charset=utf-8")
     if interview.redactions.exists() and not acts_as_curator(request):
         # The upload holds every turn verbatim; it cannot be redacted in its own format, so it is refused.
         return HttpResponseForbidden(
             "Part of this interview is redacted, and the original upload holds it verbatim: only curators "
             "(signed in with their second factor) can download it. The transcript is on the interview page.",
+            content_type="text/plain; charset=utf-8")
+    if interview.source_scores and not selectors.can_see_source_scores(request.user, interview):
+        # The file carries the source's own scores (a judge's, a scorer's): blind like any review.
+        return HttpResponseForbidden(
+            "The original upload contains the source's own scores of this interview, which stay hidden until its "
+            "reviews are public (or you have submitted your review). The parsed transcript is on the interview page.",
             content_type="text/plain; charset=utf-8")
     response = HttpResponse(interview.original, content_type="text/plain; charset=utf-8")
     name = (interview.source_filename or f"interview-{interview.pk}.txt").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
