@@ -136,3 +136,38 @@ def test_web_form_bad_input_is_400(interview, contributor):
     assert not Redaction.objects.exists()
     ok = client.post(reverse("interview_redact", args=[interview.pk]), {"turn_index": 1, "reason": "ok"})
     assert ok.status_code == 302 and Redaction.objects.get().by == "contributor"
+
+
+def test_curator_redacts_on_the_web_with_the_second_factor(interview, curator_client, outsider):
+    response = curator_client.post(reverse("interview_redact", args=[interview.pk]),
+                                   {"turn_index": 2, "and_earlier": "on", "reason": "abusive opening"})
+    assert response.status_code == 302
+    redaction = Redaction.objects.get()
+    assert (redaction.by, redaction.turn_index, redaction.and_earlier) == ("curator", 2, True)
+    public = Client().get(interview.get_absolute_url()).content.decode()
+    assert public.count("redacted by a curator: abusive opening") == 3
+    assert "ANSWER-ONE-SECRET" not in public
+    assert "answer two." in public
+
+
+def test_demo_data_has_one_redaction(db):
+    from reviews.synthetic.demo_interviews import load_demo
+
+    load_demo(interviews=3)
+    load_demo(interviews=3)  # again: still one
+    redaction = Redaction.objects.get()
+    assert redaction.by == "contributor"
+    page = Client().get(redaction.interview.get_absolute_url()).content.decode()
+    assert "redacted by the contributor: example redaction in the synthetic demo" in page
+
+
+def test_redact_page_outsider_404_member_403(interview, outsider, make_user):
+    private = factories.interview(make_user("bob@example.org"), visibility=Interview.Visibility.PRIVATE)
+    client = Client()
+    client.force_login(outsider)
+    assert client.get(reverse("interview_redact", args=[private.pk])).status_code == 404
+    assert client.get(reverse("interview_redact", args=[interview.pk])).status_code == 403
+    assert client.post(reverse("interview_redact", args=[interview.pk]), {"turn_index": 1, "reason": "x"}
+                       ).status_code == 403
+    assert Client().get(reverse("interview_redact", args=[interview.pk])).status_code == 302  # to sign in
+    assert not Redaction.objects.exists()
