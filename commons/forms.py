@@ -137,6 +137,14 @@ class WithdrawForm(forms.Form):
                              help_text="Shown to curators and kept in the audit trail.")
 
 
+class RedactForm(forms.Form):
+    turn_index = forms.IntegerField(min_value=0, max_value=2**31 - 1, label="Turn")
+    and_earlier = forms.BooleanField(required=False, label="Also every turn before this one")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=500,
+                             help_text="The public sees “redacted by the contributor: <reason>” (or “by a curator”) "
+                                       "in place of the text. Researchers with access still read it, marked.")
+
+
 class BulkImportForm(ScopedChoicesForm):
     file = forms.FileField(help_text="JSONL, JSON, a .zip archive of transcripts, or an Inspect .eval/.json log.")
     licence = forms.ChoiceField(choices=Licence.choices, initial=Licence.CC_BY_4)

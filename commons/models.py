@@ -264,3 +264,33 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.target_type}:{self.target_id}"
+
+
+class Redaction(models.Model):
+    """A turn (or a turn and every turn before it) hidden from the public, with a reason. The turn itself is
+    never changed: the text stays for the researchers with access (commons.redaction) and for recovery by
+    curators; removing the redaction (a curator's action) is the un-redaction."""
+
+    class By(models.TextChoices):
+        CONTRIBUTOR = "contributor", "the contributor"
+        CURATOR = "curator", "a curator"
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="redactions")
+    turn_index = models.PositiveIntegerField()
+    and_earlier = models.BooleanField(default=False, help_text="Also every turn before this one.")
+    reason = models.CharField(max_length=500)
+    by = models.CharField(max_length=12, choices=By.choices)
+    redacted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["interview", "turn_index", "id"]
+        constraints = [models.UniqueConstraint(fields=["interview", "turn_index", "and_earlier"],
+                                               name="unique_redaction")]
+
+    def __str__(self) -> str:
+        return f"{self.interview_id}#{self.turn_index}{' and earlier' if self.and_earlier else ''} redacted"
+
+    def covers(self, index: int) -> bool:
+        return index == self.turn_index or (self.and_earlier and index < self.turn_index)

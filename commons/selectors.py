@@ -14,7 +14,8 @@ from django.db.models.functions import Cast
 from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 
-from commons.models import ApiToken, ImportJob, Interview, Interviewer, Study, TargetModel, User
+from commons import redaction
+from commons.models import ApiToken, ImportJob, Interview, Interviewer, Study, TargetModel, Turn, User
 from commons.params import parse_id, require_id
 
 if TYPE_CHECKING:
@@ -119,8 +120,11 @@ def get_manageable_interview(user: User | AnonymousUser | None, pk: int | str, *
     return interview
 
 
-def filter_interviews(qs: QuerySet[Interview], params: dict) -> QuerySet[Interview]:
-    """Apply the listing filters shared by the HTML list and the API; a bad value raises BadParameter."""
+def filter_interviews(qs: QuerySet[Interview], params: dict, *, user: User | AnonymousUser | None = None
+                      ) -> QuerySet[Interview]:
+    """Apply the listing filters shared by the HTML list and the API; a bad value raises BadParameter.
+    `q` searches titles, model names and turn text — a redacted turn's text only for those who may read it
+    (commons.redaction; without `user`, as for the public)."""
     if params.get("target_model"):
         qs = qs.filter(target_model_id=require_id(params["target_model"], "target_model"))
     if params.get("interviewer"):
@@ -136,11 +140,20 @@ def filter_interviews(qs: QuerySet[Interview], params: dict) -> QuerySet[Intervi
     if params.get("topic"):
         qs = filter_topic(qs, params["topic"])
     if params.get("q"):
-        qs = qs.filter(Q(title__icontains=params["q"]) | Q(target_model__name__icontains=params["q"]))
+        qs = qs.filter(Q(title__icontains=params["q"]) | Q(target_model__name__icontains=params["q"])
+                       | Q(pk__in=_text_matches(params["q"], user)))
     for key, value in params.items():
         if key.startswith("condition.") and value:
             qs = filter_condition(qs, key.removeprefix("condition."), [value])
     return qs
+
+
+def _text_matches(q: str, user: User | AnonymousUser | None) -> QuerySet:
+    """Interviews (pks) with a turn whose text contains `q`, leaving out redacted turns this user may not read."""
+    turns = Turn.objects.filter(text__icontains=q)
+    turns = turns.filter(~redaction.redacted_turn_q() | Q(interview__in=Interview.objects.filter(
+        redaction.readable_interviews_q(user)).values("pk")))
+    return turns.values("interview_id")
 
 
 def filter_topic(qs: QuerySet[Interview], topic: str) -> QuerySet[Interview]:

@@ -32,6 +32,9 @@ urlpatterns = [
     path("", include("reviews.interview_urls")),  # blind-rule pages on interview URLs, names un-namespaced
     path("interviews/<int:pk>/submit/", views.interview_submit_draft, name="interview_submit_draft"),
     path("interviews/<int:pk>/withdraw/", views.interview_withdraw, name="interview_withdraw"),
+    path("interviews/<int:pk>/redact/", views.interview_redact, name="interview_redact"),
+    path("interviews/<int:pk>/redactions/<int:redaction_id>/lift/", views.interview_unredact,
+         name="interview_unredact"),
     path("imports/new/", views.import_new, name="import_new"),
     path("imports/<int:pk>/", views.import_detail, name="import_detail"),
     path("account/", views.account, name="account"),

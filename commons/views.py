@@ -13,11 +13,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidde
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from commons import selectors, services
-from commons.curators import second_factor_redirect
-from commons.forms import ApiTokenForm, BulkImportForm, InterviewSubmitForm, PublicNameForm, WithdrawForm
+from commons import redaction, selectors, services
+from commons.curators import acts_as_curator, second_factor_redirect
+from commons.forms import ApiTokenForm, BulkImportForm, InterviewSubmitForm, PublicNameForm, RedactForm, WithdrawForm
 from commons.http import AuthenticatedHttpRequest
-from commons.models import ApiToken, Interview, Interviewer, Study, TargetModel, User
+from commons.models import ApiToken, Interview, Interviewer, Redaction, Study, TargetModel, User
 from commons.params import MAX_ID, BadParameter, parse_id
 from commons.ratelimits import ImportThrottle, UploadThrottle, rate_limited
 from commons.transcripts import FORMATS, ParsedInterview
@@ -38,7 +38,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def interview_list(request: HttpRequest) -> HttpResponse:
     error, status = None, 200
     try:
-        qs = selectors.filter_interviews(selectors.listed_interviews(request.user), request.GET)
+        qs = selectors.filter_interviews(selectors.listed_interviews(request.user), request.GET, user=request.user)
     except BadParameter as err:
         error, status, qs = err, 400, Interview.objects.none()
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
@@ -58,13 +58,20 @@ def interview_list(request: HttpRequest) -> HttpResponse:
 
 def interview_detail(request: HttpRequest, pk: int) -> HttpResponse:
     interview = selectors.get_viewable_interview(request.user, pk)
+    mask = redaction.mask_for(request.user, interview)
     turns = [
-        {"index": t.index, "role": t.role, "participant": t.participant, "blocks": t.blocks,
-         "parent_index": t.parent.index if t.parent is not None else None, "starts_over": t.starts_over}
+        mask.turn({"index": t.index, "role": t.role, "participant": t.participant, "blocks": t.blocks,
+                   "parent_index": t.parent.index if t.parent is not None else None, "starts_over": t.starts_over})
         for t in interview.turns.select_related("parent")
     ]
     return render(request, "interviews/detail.html", {
-        "interview": interview, "turns": turns, "can_manage": selectors.may_manage_interview(request.user, interview)})
+        "interview": interview, "turns": turns, "can_manage": selectors.may_manage_interview(request.user, interview),
+        "redactions": mask.redactions,
+        "can_unredact": bool(mask.redactions) and _is_curator(request.user)})
+
+
+def _is_curator(user: Any) -> bool:
+    return bool(user.is_authenticated and user.is_curator)
 
 
 def interview_turn_text(request: HttpRequest, pk: int, index: int) -> HttpResponse:
@@ -74,7 +81,8 @@ def interview_turn_text(request: HttpRequest, pk: int, index: int) -> HttpRespon
     turn = interview.turns.filter(index=index).first() if index <= MAX_ID else None
     if turn is None:
         raise Http404("No such turn.")
-    text = "\n\n".join(str(block.get("text", "")) for block in turn.blocks if isinstance(block, dict) and "text" in block)
+    blocks = redaction.mask_for(request.user, interview).blocks(turn.index, turn.blocks)
+    text = "\n\n".join(str(block.get("text", "")) for block in blocks if isinstance(block, dict) and "text" in block)
     response = HttpResponse(text, content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="interview-{interview.pk}-turn-{turn.index}.txt"'
     return response
@@ -199,6 +207,46 @@ def interview_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
             return redirect(interview)
     return render(request, "interviews/withdraw.html", {"interview": interview, "form": form},
                   status=400 if form.errors else 200)
+
+
+@login_required
+def interview_redact(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Redact a turn (or it and every earlier one): the contributor, or a curator past the second factor."""
+    interview = selectors.get_manageable_interview(request.user, pk, action="redact")
+    if interview.contributor_id != request.user.pk and (sent_on := second_factor_redirect(request)):
+        return sent_on
+    asked = request.GET.get("turn", "")
+    initial = {"turn_index": int(asked)} if asked.isascii() and asked.isdigit() and len(asked) < 10 else {}
+    form = RedactForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.redact_turn(interview=interview, actor=request.user, as_curator=acts_as_curator(request),
+                                 **form.cleaned_data)
+        except services.ServiceError as err:
+            form.add_error(err.field if err.field in form.fields else None, err.message)
+        else:
+            messages.success(request, "Redacted. The public now sees the placeholder with your reason.")
+            return redirect(f"{interview.get_absolute_url()}#turn-{form.cleaned_data['turn_index']}")
+    turns = list(interview.turns.values_list("index", "role"))
+    return render(request, "interviews/redact.html", {"interview": interview, "form": form, "turns": turns},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def interview_unredact(request: AuthenticatedHttpRequest, pk: int, redaction_id: int) -> HttpResponse:
+    """Lift a redaction: curators only (with the second factor), recorded in the audit trail."""
+    interview = selectors.get_viewable_interview(request.user, pk)
+    if sent_on := second_factor_redirect(request):
+        return sent_on
+    if not request.user.is_curator:
+        return HttpResponseForbidden("Only a curator can lift a redaction.")
+    found = Redaction.objects.filter(pk=redaction_id, interview=interview).first() if redaction_id <= MAX_ID else None
+    if found is None:
+        raise Http404("No such redaction.")
+    services.lift_redaction(redaction=found, actor=request.user, as_curator=acts_as_curator(request))
+    messages.success(request, f"Redaction of turn #{found.turn_index} lifted; the text is public again.")
+    return redirect(interview)
 
 
 @login_required

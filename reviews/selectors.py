@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from commons import names
 from commons.models import Interview, Turn, User
+from commons.redaction import withholds_source_material
 from commons.selectors import viewable_interviews
 from reviews import conf
 from reviews.models import (
@@ -227,6 +228,17 @@ def live_assignments(reviewer: User) -> QuerySet[Assignment]:
             .order_by("expires_at", "due_at", "id"))
 
 
+def place_interviews(reviewer: User) -> QuerySet:
+    """Interviews (their pks) on which this user holds a reviewer's place: a live claim or assignment, a filled
+    slot, or a review they wrote. These reviewers read redacted turns (commons.redaction installs this)."""
+    now = timezone.now()
+    slots = (Assignment.objects.filter(reviewer=reviewer)
+             .filter(Q(review__isnull=False) | Q(expires_at__isnull=True) | Q(expires_at__gt=now)))
+    wrote = Review.objects.filter(reviewer=reviewer)
+    return Interview.objects.filter(Q(pk__in=slots.values("interview_id")) | Q(pk__in=wrote.values("interview_id"))
+                                    ).values("pk")
+
+
 def held_assignment(reviewer: User, interview: Interview) -> Assignment | None:
     return live_assignments(reviewer).filter(interview=interview).first()
 
@@ -298,6 +310,8 @@ def can_see_source_scores(user: User | AnonymousUser | None, interview: Intervie
     automated scores, so a study that publishes its judge scores publishes these too."""
     if _is_user(user) and interview.contributor_id == user.pk:
         return True
+    if withholds_source_material(user, interview):  # the scores' free text may quote a redacted turn
+        return False
     return can_see_reviews(user, interview) or judge_scores_are_public(interview)
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -8,8 +8,11 @@ from rest_framework import serializers
 from commons import selectors
 from commons.names import public_name
 from commons.rules import may_see_source_scores
-from commons.models import ImportJob, Interview, Interviewer, Licence, Study, TargetModel, Turn
+from commons.models import ImportJob, Interview, Interviewer, Licence, Redaction, Study, TargetModel, Turn
+from commons.redaction import TurnMask, mask_for, placeholder
 from commons.transcripts import FORMATS
+
+MASK_KEY = "redaction_mask"  # where InterviewDetailSerializer leaves the viewer's TurnMask for its turns
 
 
 @extend_schema_field(serializers.CharField(allow_blank=True, help_text="Display name or stable pseudonym; never an e-mail."))
@@ -72,13 +75,37 @@ class StudySerializer(serializers.ModelSerializer):
         return value
 
 
+class RedactionMarkSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    by = serializers.ChoiceField(choices=Redaction.By.choices)
+    reason = serializers.CharField()
+    placeholder = serializers.CharField(help_text="What the public sees instead of the turn's content.")
+    text_shown = serializers.BooleanField(help_text="True: you may read the text (it is redacted for the public).")
+
+
 class TurnSerializer(serializers.ModelSerializer):
+    """A turn as this viewer may see it: a redacted turn's blocks are one {"type": "redacted", "text": placeholder}
+    block unless the viewer reads redacted text (commons.redaction)."""
+
     # The metaclass pops declared fields off the class, so this does not shadow Field.parent; the stub cannot know.
     parent = serializers.SerializerMethodField()  # type: ignore[assignment]
+    blocks = serializers.SerializerMethodField()
+    redaction = serializers.SerializerMethodField()
 
     class Meta:
         model = Turn
-        fields = ["index", "role", "participant", "blocks", "parent", "starts_over"]
+        fields = ["index", "role", "participant", "blocks", "parent", "starts_over", "redaction"]
+
+    def _mask(self) -> TurnMask:
+        return self.context.get(MASK_KEY) or TurnMask()
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_blocks(self, turn: Turn) -> list:
+        return self._mask().blocks(turn.index, turn.blocks)
+
+    @extend_schema_field(RedactionMarkSerializer(allow_null=True))
+    def get_redaction(self, turn: Turn) -> dict | None:
+        return self._mask().mark(turn.index)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_parent(self, turn: Turn) -> int | None:
@@ -127,6 +154,22 @@ class InterviewDetailSerializer(InterviewSerializer):
     class Meta(InterviewSerializer.Meta):
         fields = InterviewSerializer.Meta.fields + ["sampling", "source_scores", "metadata", "turns"]
 
+    metadata = serializers.SerializerMethodField(
+        help_text="What the source file said about the interview. Empty where part of it is redacted from you "
+                  "(the metadata can repeat a turn, e.g. an Inspect log's input).")
+
+    @extend_schema_field({"type": "object", "additionalProperties": {}})
+    def get_metadata(self, interview: Interview) -> dict:
+        return {} if self._mask().any_hidden else interview.metadata
+
+    def _mask(self) -> TurnMask:
+        return self.context.get(MASK_KEY) or TurnMask()
+
+    def to_representation(self, interview: Interview) -> dict:
+        # The nested turns read the mask from the shared context: one query for the interview's redactions.
+        cast(dict, self.context)[MASK_KEY] = mask_for(getattr(self.context.get("request"), "user", None), interview)
+        return super().to_representation(interview)
+
     @extend_schema_field({"type": "object", "additionalProperties": {}, "deprecated": True})
     def get_source_scores(self, interview: Interview) -> dict:
         request = self.context.get("request")
@@ -174,6 +217,19 @@ class InterviewCreateSerializer(ScopedChoicesSerializer):
             raise serializers.ValidationError({"transcript": ["Give the transcript either as text or as a file, not both."]
                                                if has_text else ["This field is required (or upload `file`)."]})
         return attrs
+
+
+class RedactionSerializer(serializers.ModelSerializer):
+    placeholder = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Redaction
+        fields = ["id", "turn_index", "and_earlier", "reason", "by", "placeholder", "created_at"]
+        read_only_fields = ["id", "by", "placeholder", "created_at"]
+        validators: list[object] = []  # the service says "already redacted" in words
+
+    def get_placeholder(self, redaction: Redaction) -> str:
+        return placeholder(redaction)
 
 
 class WithdrawSerializer(serializers.Serializer):

@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, parsers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
@@ -19,12 +19,15 @@ from commons.api.serializers import (
     InterviewerSerializer,
     InterviewSerializer,
     JudgeScoresPublicSerializer,
+    RedactionSerializer,
     StudySerializer,
     TargetModelSerializer,
     WithdrawSerializer,
 )
+from commons.curators import API_MESSAGE, acts_as_curator, needs_second_factor
 from commons.http import acting_user
-from commons.models import ImportJob, Interviewer, Study, TargetModel
+from commons.models import ImportJob, Interviewer, Redaction, Study, TargetModel
+from commons.params import MAX_ID
 from commons.ratelimits import ImportThrottle, UploadThrottle
 
 LISTING_FILTERS = [
@@ -34,7 +37,8 @@ LISTING_FILTERS = [
     OpenApiParameter("status", str, enum=["draft", "submitted", "in_review", "reviewed", "withdrawn"]),
     OpenApiParameter("source_format", str),
     OpenApiParameter("topic", str),
-    OpenApiParameter("q", str, description="Search in title and model name"),
+    OpenApiParameter("q", str, description="Search in title, model name and turn text (a redacted turn's text only "
+                                         "where you may read it)"),
     OpenApiParameter("condition.<factor>", str, description="e.g. condition.tone=warm"),
     OpenApiParameter("mine", bool, description="Only my own interviews (drafts included)"),
 ]
@@ -119,7 +123,7 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             qs = selectors.listed_interviews(user)
             if self.request.query_params.get("mine") in {"1", "true"}:
                 qs = qs.filter(contributor=acting_user(self.request))
-            return selectors.filter_interviews(qs, self.request.query_params)
+            return selectors.filter_interviews(qs, self.request.query_params, user=user)
         return selectors.viewable_interviews(user).prefetch_related("turns__parent")
 
     def get_serializer_class(self):
@@ -167,6 +171,41 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         form.is_valid(raise_exception=True)
         services.withdraw_interview(interview=interview, actor=acting_user(request), reason=form.validated_data["reason"])
         return Response(InterviewSerializer(interview, context={"request": request}).data)
+
+
+    @extend_schema(methods=["get"], responses={200: RedactionSerializer(many=True)},
+                   summary="Redactions of this interview (anyone who can see it: the reasons are public)")
+    @extend_schema(methods=["post"], request=RedactionSerializer, responses={201: RedactionSerializer},
+                   summary="Redact a turn (and_earlier: and every turn before it): the contributor or a curator")
+    @action(detail=True, methods=["get", "post"], url_path="redactions", pagination_class=None)
+    def redactions(self, request: Request, pk: str) -> Response:
+        if request.method == "GET":
+            interview = self.get_object()
+            return Response(RedactionSerializer(interview.redactions.all(), many=True).data)
+        interview = selectors.get_manageable_interview(request.user, pk, action="redact")
+        user = acting_user(request)
+        if interview.contributor_id != user.pk and needs_second_factor(request):
+            raise PermissionDenied(API_MESSAGE)
+        form = RedactionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        redaction = services.redact_turn(interview=interview, actor=user, turn_index=data["turn_index"],
+                                         and_earlier=data.get("and_earlier", False), reason=data["reason"],
+                                         as_curator=acts_as_curator(request))
+        return Response(RedactionSerializer(redaction).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None}, summary="Lift (un-redact) a redaction: curators only")
+    @action(detail=True, methods=["delete"], url_path=r"redactions/(?P<redaction_id>[0-9]+)")
+    def lift_redaction(self, request: Request, pk: str, redaction_id: str) -> Response:
+        interview = self.get_object()
+        found = (Redaction.objects.filter(pk=int(redaction_id), interview=interview).first()
+                 if len(redaction_id) < 19 and int(redaction_id) <= MAX_ID else None)
+        if found is None:
+            raise NotFound("No such redaction.")
+        if needs_second_factor(request):
+            raise PermissionDenied(API_MESSAGE)
+        services.lift_redaction(redaction=found, actor=acting_user(request), as_curator=acts_as_curator(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

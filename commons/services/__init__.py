@@ -38,6 +38,7 @@ from commons.services.interviews import (
     validate_conditions,
     withdraw_interview,
 )
+from commons.services.redactions import lift_redaction, redact_turn
 from commons.services.studies import may_manage_study, set_judge_scores_public
 from commons.services.uploads import NewInterviewer, NewTargetModel, submit_transcript
 
@@ -45,7 +46,7 @@ __all__ = [
     "ROLES", "TOKEN_PREFIX", "DuplicateInterview", "ImportDefaults", "MissingTargetModel", "NewInterviewer",
     "NewTargetModel", "ServiceError", "check_transcript", "content_hash", "create_api_token", "create_interview",
     "create_target_model", "fail_import", "get_or_create_interviewer", "get_or_create_target_model", "hash_token",
-    "import_items", "import_limits", "import_one", "may_manage_study", "record_audit", "revoke_api_token", "run_import",
+    "import_items", "import_limits", "import_one", "lift_redaction", "redact_turn", "may_manage_study", "record_audit", "revoke_api_token", "run_import",
     "set_judge_scores_public", "set_public_name", "set_role",
     "start_import", "submit_interview", "submit_transcript", "touch_token", "transcript_limits", "turn_plain_text",
     "validate_conditions", "withdraw_interview",

@@ -48,3 +48,11 @@ def public_name_filter(user: object) -> str:
 def pseudonym_filter(user: User | AnonymousUser | None) -> str:
     """The user's stable pseudonym, whether or not they use it (for their own account page)."""
     return pseudonym(user.pk) if isinstance(user, User) and user.pk else ""
+
+
+@register.filter
+def quote_hidden(mask: object, turn_index: int | None) -> bool:
+    """An evidence quote inside a turn redacted from this viewer (`mask`: the view's commons.redaction.TurnMask)."""
+    from commons.redaction import TurnMask
+
+    return isinstance(mask, TurnMask) and mask.quote_hidden(turn_index)

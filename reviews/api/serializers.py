@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from commons.api.serializers import PublicNameField
 from commons.models import Study, User
+from commons.redaction import mask_for
 from reviews import selectors
 from reviews.models import (
     Assignment,
@@ -97,12 +100,27 @@ class ScoreSerializer(serializers.ModelSerializer):
 
 
 class EvidenceSerializer(serializers.ModelSerializer):
+    """A quote inside a turn redacted from this viewer (commons.redaction) is left out — `quote` empty, `hidden`
+    true — while its review's scores still count."""
+
     turn = serializers.IntegerField(source="turn_index", allow_null=True)
     metric = serializers.CharField(source="metric_version.metric.slug", allow_null=True, default=None)
+    quote = serializers.SerializerMethodField()
+    hidden = serializers.SerializerMethodField(help_text="True: the quoted turn is redacted and you may not read it.")
 
     class Meta:
         model = EvidenceQuote
-        fields = ["turn", "start", "end", "quote", "metric", "note", "source_field"]
+        fields = ["turn", "start", "end", "quote", "metric", "note", "source_field", "hidden"]
+
+    def get_hidden(self, evidence: EvidenceQuote) -> bool:
+        review = evidence.revision.review
+        masks = cast(dict, self.context).setdefault("redaction_masks", {})  # one per interview, in the shared context
+        if review.interview_id not in masks:
+            masks[review.interview_id] = mask_for(getattr(self.context.get("request"), "user", None), review.interview)
+        return masks[review.interview_id].quote_hidden(evidence.turn_index)
+
+    def get_quote(self, evidence: EvidenceQuote) -> str:
+        return "" if self.get_hidden(evidence) else evidence.quote
 
 
 class RevisionSerializer(serializers.ModelSerializer):
@@ -159,7 +177,7 @@ class ReviewSerializer(serializers.ModelSerializer):
     def get_current_revision(self, review: Review) -> dict | None:
         if review.current_revision is None:
             return None
-        return RevisionSerializer(selectors.revision_detail(review.current_revision)).data
+        return RevisionSerializer(selectors.revision_detail(review.current_revision), context=self.context).data
 
 
 class OwnReviewSerializer(ReviewSerializer):
@@ -171,7 +189,7 @@ class OwnReviewSerializer(ReviewSerializer):
     @extend_schema_field(RevisionSerializer(allow_null=True))
     def get_draft(self, review: Review) -> dict | None:
         draft = selectors.open_draft(review)
-        return RevisionSerializer(selectors.revision_detail(draft)).data if draft else None
+        return RevisionSerializer(selectors.revision_detail(draft), context=self.context).data if draft else None
 
 
 class AssignmentSerializer(serializers.ModelSerializer):

@@ -407,7 +407,8 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def revisions(self, request: Request, pk: str) -> Response:
         """Every submitted revision, newest first (the newest is the one agreement uses)."""
         review = self.get_object()
-        return Response(RevisionSerializer(selectors.submitted_revisions(review), many=True).data)
+        return Response(RevisionSerializer(selectors.submitted_revisions(review), many=True,
+                                         context={"request": request}).data)
 
 
 class JudgeViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):

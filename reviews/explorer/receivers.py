@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from commons.models import Interview, Study
+from commons.models import Interview, Redaction, Study
 from commons.selectors import save_may_change_listing
 from reviews import signals
 from reviews.explorer import release_withdrawals
@@ -39,6 +39,12 @@ def _interview_saved(sender: type, instance: Interview, created: bool, **kwargs:
         forget_public_fingerprint()
         transaction.on_commit(forget_public_fingerprint)
         request_refresh()
+
+
+@receiver(post_save, sender=Redaction, dispatch_uid="explorer_redaction_saved")
+def _redaction_saved(sender: type, instance: Redaction, created: bool, **kwargs: Any) -> None:
+    if created:  # releases built before hold the turn's text: marked like a withdrawal, in the same transaction
+        release_withdrawals.mark_releases_containing(instance.interview_id)
 
 
 @receiver(post_save, sender=Study, dispatch_uid="explorer_study_saved")

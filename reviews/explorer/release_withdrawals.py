@@ -1,4 +1,4 @@
-"""Releases and withdrawn interviews: a release is marked, never rebuilt in place.
+"""Releases and withdrawn (or redacted) interviews: a release is marked, never rebuilt in place.
 
 A release is a citable, checksummed file set; rebuilding it under the same version would change
 what its citation and checksums point at. So when an interview it contains is withdrawn, the
@@ -6,7 +6,10 @@ release is marked (`DatasetRelease.contains_withdrawn_since`) and its files stop
 (410, saying why and naming the newest release without a withdrawn interview); the page stays, so
 a citation still resolves. A curator publishes a new release to replace it (a new version).
 
-News arrives by the Interview post_save signal (receivers.py): commons never calls up here.
+A turn redacted after a release was built is the same case (the release holds the text the public may no
+longer see), so a redaction marks the releases holding its interview with the same mark.
+
+News arrives by the Interview and Redaction post_save signals (receivers.py): commons never calls up here.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from commons.models import Interview
+from commons.models import Interview, Redaction
 from reviews.explorer.models import DatasetRelease, ReleaseInterview
 
 
@@ -29,8 +32,20 @@ def record_contents(release: DatasetRelease, folder: Path) -> None:
     ReleaseInterview.objects.filter(release=release).delete()
     ReleaseInterview.objects.bulk_create([ReleaseInterview(release=release, interview_id=pk) for pk in ids],
                                          batch_size=5000)
-    if Interview.objects.filter(pk__in=ids, status=Interview.Status.WITHDRAWN).exists():
+    if (Interview.objects.filter(pk__in=ids, status=Interview.Status.WITHDRAWN).exists()
+            or _redacted_since(release, ids).exists()):
         release.contains_withdrawn_since = timezone.now()
+
+
+def _redacted_since(release: DatasetRelease, interview_ids: QuerySet | list[int]) -> QuerySet[Redaction]:
+    """Redactions made after the build began: its turns table may hold their text."""
+    began = release.started_at or release.created_at
+    return Redaction.objects.filter(interview_id__in=interview_ids, created_at__gte=began)
+
+
+def redacted_interview_count(release: DatasetRelease) -> int:
+    held = ReleaseInterview.objects.filter(release=release).values("interview_id")
+    return _redacted_since(release, held).values("interview_id").distinct().count()
 
 
 def mark_releases_containing(interview_id: int) -> int:

@@ -34,7 +34,8 @@ from commons import locks
 from commons.broker import enqueue_on_commit
 from reviews.explorer import agreement, conf, release_withdrawals, sources
 from reviews.explorer.models import DatasetRelease, InterviewConsensus, ReleaseFile
-from commons.models import Interview, Licence, Turn, User
+from commons.models import Interview, Licence, Redaction, Turn, User
+from commons.redaction import public_masks
 from commons.names import names_by_id
 from reviews.models import Review, Score
 
@@ -117,10 +118,13 @@ def _turn_rows() -> Iterator[dict[str, Any]]:
     ids = _public_interviews().exclude(licence=Licence.RESTRICTED).values("pk")
     qs = (Turn.objects.filter(interview__in=ids).select_related("parent").order_by("interview_id", "index")
           .only("interview_id", "index", "role", "participant", "text", "blocks", "starts_over", "parent__index"))
+    masks = public_masks(Redaction.objects.filter(interview__in=ids).values_list("interview_id", flat=True))
     for t in qs.iterator(chunk_size=BATCH):
+        mask = masks.get(t.interview_id)  # a redacted turn is released as the public sees it: the placeholder
         yield {"interview_id": t.interview_id, "index": t.index, "role": t.role, "participant": t.participant,
-               "text": t.text, "blocks": t.blocks, "parent_index": t.parent.index if t.parent is not None else None,
-               "starts_over": t.starts_over}
+               "text": mask.text(t.index, t.text) if mask else t.text,
+               "blocks": mask.blocks(t.index, t.blocks) if mask else t.blocks,
+               "parent_index": t.parent.index if t.parent is not None else None, "starts_over": t.starts_over}
 
 
 def _review_rows() -> Iterator[dict[str, Any]]:
@@ -373,6 +377,10 @@ before that only model judges' reviews, and only in studies whose judge scores a
 Withdrawals: if an interview in this release is withdrawn later, the release is marked as containing
 a withdrawn interview and its files are no longer served (HTTP 410); it is not rebuilt, so this
 version's checksums and citation keep meaning what was published. A newer release leaves it out.
+
+Redactions: a turn its contributor or a curator redacted is released as the public sees it — its text
+and blocks are the placeholder "redacted by the contributor: <reason>" (or "by a curator"). A turn
+redacted after this release was built marks the release the same way as a withdrawal (files 410).
 
 Checksums: SHA256SUMS (sha256sum -c SHA256SUMS). Suggested citation:
 {citation}

@@ -127,6 +127,7 @@ def _withdrawal_context(release: DatasetRelease) -> dict[str, Any]:
     if not release.contains_withdrawn:
         return {}
     return {"withdrawn_count": release_withdrawals.withdrawn_interview_count(release),
+            "redacted_count": release_withdrawals.redacted_interview_count(release),
             "replacement": release_withdrawals.newest_without_withdrawn(excluding=release)}
 
 

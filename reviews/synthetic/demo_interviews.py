@@ -85,6 +85,15 @@ def _give_demo_curator_authenticator(curator: User) -> None:
         RecoveryCodes.activate(curator)
 
 
+def _redaction_example(contributor: User) -> None:
+    """One redacted turn, so a new user sees what the public sees (the placeholder) and what researchers see."""
+    first = Interview.objects.filter(contributor=contributor, source_id="demo-000").first()
+    if first is None or first.redactions.exists() or not first.turns.filter(index=1).exists():
+        return
+    services.redact_turn(interview=first, actor=contributor, turn_index=1,
+                         reason="example redaction in the synthetic demo — the answer named a (fictional) person")
+
+
 def load_demo(*, interviews: int = 72, seed: int = 7) -> dict[str, int]:
     """Create demo users, models, interviewers, a study and interviews; running it again adds nothing."""
     rng = random.Random(seed)
@@ -131,4 +140,5 @@ def load_demo(*, interviews: int = 72, seed: int = 7) -> dict[str, int]:
             created += 1
         except services.DuplicateInterview:
             pass
+    _redaction_example(contributor)
     return {"users": len(users), "models": len(models), "interviewers": len(interviewers), "interviews": created}

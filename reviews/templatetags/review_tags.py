@@ -4,6 +4,7 @@ from typing import Any
 
 from django import template
 
+from commons.curators import acts_as_curator
 from commons.models import Interview
 from reviews.selectors import can_see_source_scores
 
@@ -20,9 +21,11 @@ def flag_label(flag: str) -> str:
 @register.inclusion_tag("reviews/_original_upload_link.html", takes_context=True)
 def original_upload_link(context: template.Context, interview: Interview) -> dict[str, Any]:
     """The original-upload link, or why it is closed: a file holding the source's scores is blind."""
-    user = context["request"].user
+    request = context["request"]
+    if interview.redactions.exists() and not acts_as_curator(request):
+        return {"interview": interview, "open": False, "redacted": True}
     return {"interview": interview,
-            "open": not interview.source_scores or can_see_source_scores(user, interview)}
+            "open": not interview.source_scores or can_see_source_scores(request.user, interview)}
 
 
 @register.inclusion_tag("reviews/_source_scores.html", takes_context=True)

@@ -8,7 +8,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import render
 
+from commons.curators import acts_as_curator
 from commons.models import Interview
+from commons.redaction import mask_for
 from commons.selectors import get_viewable_interview
 from reviews import selectors
 from reviews.services.writing import METHOD_FLAGS
@@ -50,7 +52,8 @@ def interview_reviews(request: HttpRequest, pk: int) -> HttpResponse:
         "interview": interview, "open": open_, "judges_public": judges_public, "reviews": reviews, "own": own,
         "matrix": _side_by_side(interview, reviews),
         "humans": [r for r in reviews if not r["review"].is_judge],
-        "judges": [r for r in reviews if r["review"].is_judge], "flags": METHOD_FLAGS})
+        "judges": [r for r in reviews if r["review"].is_judge], "flags": METHOD_FLAGS,
+        "mask": mask_for(request.user, interview)})
 
 
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -60,12 +63,18 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         history.append({"revision": revision, "groups": _grouped_scores(revision)})
     return render(request, "reviews/review_detail.html", {
         "review": review, "history": history, "author": selectors.public_name(review) if review.status == "submitted"
-        else "you (draft)", "flags": METHOD_FLAGS})
+        else "you (draft)", "flags": METHOD_FLAGS, "mask": mask_for(request.user, review.interview)})
 
 
 def interview_original(request: HttpRequest, pk: int) -> HttpResponse:
     """The upload exactly as received, as a download (never rendered as a page)."""
     interview = get_viewable_interview(request.user, pk)
+    if interview.redactions.exists() and not acts_as_curator(request):
+        # The upload holds every turn verbatim; it cannot be redacted in its own format, so it is refused.
+        return HttpResponseForbidden(
+            "Part of this interview is redacted, and the original upload holds it verbatim: only curators "
+            "(signed in with their second factor) can download it. The transcript is on the interview page.",
+            content_type="text/plain; charset=utf-8")
     if interview.source_scores and not selectors.can_see_source_scores(request.user, interview):
         # The file carries the source's own scores (a judge's, a scorer's): blind like any review.
         return HttpResponseForbidden(

@@ -9,7 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from commons.http import AuthenticatedHttpRequest
-from commons.models import Interview
+from commons.models import Interview, User
+from commons.redaction import mask_for
 from commons.selectors import get_viewable_interview
 from commons.services import ServiceError
 from reviews import selectors, services
@@ -30,13 +31,15 @@ def _crlf_positions(text: str) -> list[int]:
     return positions
 
 
-def transcript_for_review(interview: Interview) -> list[dict]:
-    """Turns with each text block's code-point offset in `Turn.text`, for selecting evidence spans."""
+def transcript_for_review(interview: Interview, user: User) -> list[dict]:
+    """Turns with each text block's code-point offset in `Turn.text`, for selecting evidence spans. Redacted
+    turns go through commons.redaction like everywhere: a reviewer with a place reads them, marked."""
+    mask = mask_for(user, interview)
     turns = []
     for turn in selectors.transcript_turns(interview):
         offset = 0
         blocks = []
-        for block in turn.blocks:
+        for block in mask.blocks(turn.index, turn.blocks):
             if block.get("type") == "text":
                 text = str(block.get("text", ""))
                 blocks.append({**block, "offset": offset, "crlf": ",".join(map(str, _crlf_positions(text)))})
@@ -44,7 +47,8 @@ def transcript_for_review(interview: Interview) -> list[dict]:
             else:
                 blocks.append(block)
         turns.append({"index": turn.index, "role": turn.role, "participant": turn.participant, "blocks": blocks,
-                      "parent_index": turn.parent.index if turn.parent is not None else None, "starts_over": turn.starts_over})
+                      "parent_index": turn.parent.index if turn.parent is not None else None, "starts_over": turn.starts_over,
+                      "redaction": mask.mark(turn.index)})
     return turns
 
 
@@ -136,7 +140,7 @@ def workspace(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     else:
         form = ReviewForm(initial=ReviewForm.initial_from(shown, versions), versions=versions)
     context = {
-        "interview": interview, "turns": transcript_for_review(interview), "form": form, "review": review,
+        "interview": interview, "turns": transcript_for_review(interview, user), "form": form, "review": review,
         "draft": draft, "slot": slot, "versions": versions, "rubric": selectors.rubric_for(interview),
         "revising": review is not None and review.status == Review.Status.SUBMITTED,
         "metric_options": [{"id": str(v.pk), "name": v.name} for v in versions],
