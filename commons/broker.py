@@ -11,9 +11,11 @@ persistence, a worker killed) are found by the sweeper (commons/jobs.py).
 
 from __future__ import annotations
 
+import atexit
 import base64
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
@@ -22,7 +24,9 @@ from typing import Any
 
 import kombu.exceptions
 from celery import Task
-from django.db import transaction
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connections, transaction
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -64,7 +68,11 @@ def send(task: Task, *args: Any, **options: Any) -> None:
 
 def enqueue(task: Task, *args: Any, on_failure: Callable[[str], None], **options: Any) -> None:
     """Send `task` now. If the broker refuses it, call `on_failure(message)` (mark the job failed) and
-    raise QueueUnavailable."""
+    raise QueueUnavailable. With no broker (the embedded default) the job runs in a thread of this
+    process, so the page that started it answers at once and its progress bar moves."""
+    if _in_process_thread(task):
+        _jobs_in_threads.start(task, args)
+        return
     try:
         send(task, *args, **options)
     except BROKER_ERRORS as exc:
@@ -79,6 +87,59 @@ def enqueue_on_commit(task: Task, *args: Any, on_failure: Callable[[str], None],
     Called outside `atomic()` the hook runs at once; inside, QueueUnavailable is raised when the
     outermost block commits, after the row it failed is saved."""
     transaction.on_commit(partial(enqueue, task, *args, on_failure=on_failure, **options))
+
+
+IN_PROCESS_JOB_MODES = ("thread", "inline")
+
+
+def _in_process_thread(task: Task) -> bool:
+    """Tasks run in-process when no broker is configured. A job a person waits for (an import, a release
+    build) then runs in a background thread (IN_PROCESS_JOBS=thread, the default); `inline` runs it in the
+    caller, as tests do so they can look at the result straight away."""
+    if not task.app.conf.task_always_eager:
+        return False
+    mode = getattr(settings, "IN_PROCESS_JOBS", "thread")
+    if mode not in IN_PROCESS_JOB_MODES:
+        raise ImproperlyConfigured(f"IN_PROCESS_JOBS={mode!r}: use one of {', '.join(IN_PROCESS_JOB_MODES)}.")
+    return mode == "thread"
+
+
+class _JobThreads:
+    """Jobs of the embedded site, each in its own daemon thread. A command that started one (load_demo's
+    release) waits for it at exit rather than leave the job half done."""
+
+    EXIT_WAIT_SECONDS = 600.0
+
+    def __init__(self) -> None:
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._waits_at_exit = False
+
+    def start(self, task: Task, args: tuple[Any, ...]) -> None:
+        thread = threading.Thread(target=self._run, args=(task, args), name=f"job-{task.name}", daemon=True)
+        with self._lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            if not self._waits_at_exit:
+                atexit.register(self.wait, self.EXIT_WAIT_SECONDS)
+                self._waits_at_exit = True
+        thread.start()
+
+    @staticmethod
+    def _run(task: Task, args: tuple[Any, ...]) -> None:
+        try:
+            task.apply(args=args)  # the task's own error handling marks its job failed
+        finally:
+            connections.close_all()  # this thread's connections, not the request's
+
+    def wait(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+
+_jobs_in_threads = _JobThreads()
 
 
 def try_enqueue(task: Task, *args: Any, **options: Any) -> bool:

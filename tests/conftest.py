@@ -53,6 +53,7 @@ def _in_process_tasks_and_clean_cache(request: pytest.FixtureRequest) -> Iterato
     app.conf.task_always_eager = True
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.EXPLORER_IN_PROCESS_REFRESH = "off"  # worlds are built around the services; tests refresh themselves
+    settings.IN_PROCESS_JOBS = "inline"  # a job a test starts is done when the call returns
     cache.clear()
     forget_outages()
     yield
