@@ -98,7 +98,7 @@ def _in_process_thread(task: Task) -> bool:
     caller, as tests do so they can look at the result straight away."""
     if not task.app.conf.task_always_eager:
         return False
-    mode = getattr(settings, "IN_PROCESS_JOBS", "thread")
+    mode = settings.IN_PROCESS_JOBS
     if mode not in IN_PROCESS_JOB_MODES:
         raise ImproperlyConfigured(f"IN_PROCESS_JOBS={mode!r}: use one of {', '.join(IN_PROCESS_JOB_MODES)}.")
     return mode == "thread"

@@ -227,6 +227,9 @@ else:
 # Celery: with no broker configured, tasks run in-process (the embedded default).
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", not CELERY_BROKER_URL)
+# In-process, a job a person waits for (an import, a release build) runs in a background thread ("thread") or
+# in the request that started it ("inline"); commons/broker.py refuses anything else.
+IN_PROCESS_JOBS = envstr("IN_PROCESS_JOBS", "thread")
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
