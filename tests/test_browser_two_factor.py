@@ -55,3 +55,13 @@ def test_a_curator_signs_in_with_a_code_and_opens_a_curator_page(page, live_serv
     page.goto(f"{live_server.url}/curation/users/")
     assert page.url.endswith("/curation/users/")
     assert page.locator("h1").first.inner_text()
+    # The signed-in header, with a curator's extra link and a long display name, fits one row at 1280 px;
+    # the curation pages link to each other.
+    curator.display_name = "Dr. Adaeze Okonkwo-Lindqvist"
+    curator.save(update_fields=["display_name"])
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.reload()
+    heights = page.eval_on_selector_all(".site-header .header-row > *", "els => els.map(e => e.getBoundingClientRect().top)")
+    assert max(heights) - min(heights) < 12, heights
+    page.click(".subnav >> text=Reviewer applications")
+    assert page.url.endswith("/curation/reviewers/")
