@@ -200,3 +200,14 @@ def test_public_reviews_page_sanitizes_critiques(make_user, interview, settings)
     page = Client().get(f"/interviews/{interview.pk}/reviews/").content.decode()
     assert "<strong>bold</strong>" in page
     assert "<img" not in page and 'href="javascript' not in page
+
+
+def test_the_interview_page_links_to_its_reviews_once_they_are_public(make_user, interview, settings):
+    settings.REVIEW_TARGET_DEFAULT = 1
+    link = f'href="/interviews/{interview.pk}/reviews/"'
+    assert link not in Client().get(f"/interviews/{interview.pk}/").content.decode()  # still in review: blind
+    reviewer = make_user("r@x.example", is_reviewer=True)
+    services.claim_next(reviewer=reviewer)
+    services.submit_review(reviewer=reviewer, interview=interview, content=content(interview))
+    page = Client().get(f"/interviews/{interview.pk}/").content.decode()
+    assert link in page and "read the reviews" in page
