@@ -55,10 +55,13 @@ def _render(request: HttpRequest, template: str, parsed: ParsedFilters, context:
 @reading
 def overview(request: HttpRequest) -> HttpResponse:
     parsed = parse_filters(request.GET)
-    data = selectors.overview(parsed.filters)
+    key = selectors.page_key("overview", parsed.filters)
+    data = selectors.overview(parsed.filters, key=key)
+    # The template caches the page body (charts' data and the table, one decorated cell per model and
+    # metric) under the same key: building them took most of a warm request. The chart data is a
+    # callable, which the template calls only when it renders the body, i.e. on a cache miss.
     return _render(request, "explorer/overview.html", parsed,
-                   {"data": data, "chart": charts.overview(data)},
-                   page="overview")
+                   {"data": data, "chart": lambda: charts.overview(data), "page_key": key}, page="overview")
 
 
 @require_GET
