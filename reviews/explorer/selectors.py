@@ -102,7 +102,9 @@ def page_key(page: str, filters: Filters, *parts: object) -> str:
     state = RefreshState.objects.filter(pk=1).values_list("finished_at", flat=True).first()
     return "explorer:page:" + materialize.digest(
         aggregation.PAYLOAD_VERSION, page, filters.cache_key(), *parts, materialize.public_fingerprint(), state,
-        agreement_store.fingerprint(), page_generation())
+        agreement_store.fingerprint(), page_generation(),
+        # The thresholds that mark cells: a changed setting shows at once, not after the cache lapses.
+        conf.min_interviews(), conf.min_alpha(), conf.bootstrap_replicates())
 
 
 def cached_page(key: str, compute: Callable[[], Any]) -> Any:

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from commons.curators import second_factor_redirect
 from commons.http import AuthenticatedHttpRequest
-from reviews.explorer import charts, materialize, selectors
+from commons.timeouts import statement_timeout
+from reviews.explorer import charts, conf, materialize, selectors
 from reviews.explorer import release_withdrawals
 from reviews.explorer import releases as release_service
 from reviews.explorer.filters import ParsedFilters, parse_filters
@@ -27,10 +28,11 @@ from reviews.explorer.params import parse_drill, parse_version
 
 
 def reading(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """One consistent reading of the public set per request (its fingerprint is computed once)."""
+    """One consistent reading of the public set per request (its fingerprint is computed once), each
+    statement time-limited (a 503 when it trips, commons/timeouts.py)."""
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> HttpResponse:
-        with materialize.one_reading():
+        with materialize.one_reading(), statement_timeout(conf.statement_timeout_ms()):
             return view(*args, **kwargs)
 
     return wrapped
