@@ -200,9 +200,10 @@ def _chosen_version(versions: list[MetricVersion], number: int | None, with_data
     return version
 
 
-def metric_detail(slug: str, number: int | None, filters: Filters, columns: str | None = None) -> dict[str, Any]:
-    return cached_page(page_key("metric", filters, slug, number, columns),
-                        lambda: _metric_detail(slug, number, filters, columns))
+def metric_detail(slug: str, number: int | None, filters: Filters, columns: str | None = None,
+                  *, key: str | None = None) -> dict[str, Any]:
+    return cached_page(key or page_key("metric", filters, slug, number, columns),
+                       lambda: _metric_detail(slug, number, filters, columns))
 
 
 def _metric_detail(slug: str, number: int | None, filters: Filters, columns: str | None) -> dict[str, Any]:

@@ -71,15 +71,20 @@ def overview(request: HttpRequest) -> HttpResponse:
 def metric(request: HttpRequest, slug: str) -> HttpResponse:
     parsed = parse_filters(request.GET)
     number = parse_version(request.GET, parsed)
-    data = selectors.metric_detail(slug, number, parsed.filters, columns=request.GET.get("columns"))
+    columns = request.GET.get("columns")
+    key = selectors.page_key("metric", parsed.filters, slug, number, columns)
+    data = selectors.metric_detail(slug, number, parsed.filters, columns=columns, key=key)
     if data.get("nominal"):
         return _render(request, "explorer/metric_nominal.html", parsed, {"data": data}, page="metric")
+    # As on the overview: the body is cached by the template under the page's key, and the chart data are
+    # callables the template calls only when it renders the body.
     context = {
         "data": data,
-        "distribution_chart": charts.distribution(data),
-        "interviewer_chart": charts.by_interviewer(data),
-        "condition_sections": [{"factor": factor, "chart": charts.by_condition(data, factor), "dom_id": f"cond-{k}"}
-                               for k, factor in enumerate(data["factors"])],
+        "page_key": key,
+        "distribution_chart": lambda: charts.distribution(data),
+        "interviewer_chart": lambda: charts.by_interviewer(data),
+        "condition_sections": lambda: [{"factor": factor, "chart": charts.by_condition(data, factor),
+                                        "dom_id": f"cond-{k}"} for k, factor in enumerate(data["factors"])],
     }
     return _render(request, "explorer/metric.html", parsed, context, page="metric")
 

@@ -57,7 +57,9 @@ def _write_summary(environment, **_kwargs) -> None:
     seconds = (stats.last_request_timestamp or 0) - (stats.start_time or 0)
     with open(path, "w") as out:
         json.dump({"steady": _figures(steady, seconds), "sign_in": _figures(sign_in, seconds),
-                   "endpoints": {entry.name: _figures(entry, seconds) for entry in stats.entries.values()}}, out)
+                   "endpoints": {entry.name: _figures(entry, seconds) for entry in stats.entries.values()},
+                   "errors": [f"{error.occurrences} × {error.method} {error.name}: {error.error}"
+                              for error in stats.errors.values()]}, out)
 
 
 def _chat_line(n: int) -> str:

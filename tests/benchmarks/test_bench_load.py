@@ -82,7 +82,8 @@ def test_sustained_requests_per_second(tmp_path: Path) -> None:
             ROWS.append((f"{users} users", f"{step['rps']:.1f} req/s, p50 {step['p50']:.0f} ms, "
                          f"p95 {step['p95']:.0f} ms, {step['failures']:.0f} errors in {step['requests']:.0f}; "
                          f"sign-in apart: {sign_in['requests']:.0f} requests, p50 {sign_in['p50']:.0f} ms, "
-                         f"{sign_in['failures']:.0f} errors; slowest: {slowest(result['endpoints'])}"))
+                         f"{sign_in['failures']:.0f} errors; slowest: {slowest(result['endpoints'])}"
+                         + (f"; errors: {'; '.join(result['errors'])}" if result["errors"] else "")))
             if step["p95"] < P95_TARGET_MS and step["failures"] == 0 and sign_in["failures"] == 0:
                 sustained = step
         errors = stack.log("web")
