@@ -120,6 +120,16 @@ def get_manageable_interview(user: User | AnonymousUser | None, pk: int | str, *
     return interview
 
 
+# A listing shows none of these, and the verbatim upload can be megabytes a row: 25 rows of it were read
+# and thrown away on every page of /interviews/ and /api/v1/interviews/.
+NOT_LISTED_COLUMNS = ("original", "source_scores", "metadata")
+
+
+def for_listing(qs: QuerySet[Interview]) -> QuerySet[Interview]:
+    """The columns a list of interviews shows (pages, the API list, the home page's recent ones)."""
+    return qs.defer(*NOT_LISTED_COLUMNS)
+
+
 def filter_interviews(qs: QuerySet[Interview], params: dict, *, user: User | AnonymousUser | None = None
                       ) -> QuerySet[Interview]:
     """Apply the listing filters shared by the HTML list and the API; a bad value raises BadParameter.

@@ -218,11 +218,15 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Research Commons <noreply@loc
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 REDIS_URL = envstr("REDIS_URL")
+# Every cache key starts with this, so two sites (say staging and production) sharing one Redis database
+# never read each other's pages, fingerprints or rate-limit counters.
+CACHE_KEY_PREFIX = envstr("CACHE_KEY_PREFIX", "commons").strip() or "commons"
 if REDIS_URL:
     # Redis down means no cache, not no site (commons/cache.py); rate limits fail open meanwhile.
-    CACHES = {"default": {"BACKEND": "commons.cache.ResilientRedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "commons.cache.ResilientRedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": CACHE_KEY_PREFIX}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "KEY_PREFIX": CACHE_KEY_PREFIX}}
 
 # Celery: with no broker configured, tasks run in-process (the embedded default).
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL")

@@ -1,7 +1,7 @@
 """A service the request needed is down: answer 503 with a page (or JSON under /api/) that says
 so, never a bare 500.
 
-Raised by a view: QueueUnavailable (the broker did not take a task someone waits for; the job was
+Raised by a view: ReadTimedOut (a read ran past its statement timeout, commons/timeouts.py), QueueUnavailable (the broker did not take a task someone waits for; the job was
 marked failed, see commons/broker.py), a broker or Redis connection error nothing else caught, or a
 database that went away mid-request (its transaction was rolled back, so nothing half-saved).
 """
@@ -20,6 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from commons.broker import QueueUnavailable
+from commons.timeouts import ReadTimedOut
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ DATABASE_MESSAGE = ("The database is unavailable right now. Nothing was saved ha
 
 
 def message_for(exception: BaseException) -> str | None:
-    if isinstance(exception, QueueUnavailable):
+    if isinstance(exception, (QueueUnavailable, ReadTimedOut)):
         return exception.message
     if isinstance(exception, BROKER_DOWN):
         return QUEUE_MESSAGE

@@ -30,7 +30,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "interview_count": listed.count(),
         "model_count": listed.values("target_model").distinct().count(),
         "interviewer_count": listed.values("interviewer").distinct().count(),
-        "recent": listed[:8],
+        "recent": selectors.for_listing(listed)[:8],
     }
     return render(request, "home.html", context)
 
@@ -38,7 +38,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def interview_list(request: HttpRequest) -> HttpResponse:
     error, status = None, 200
     try:
-        qs = selectors.filter_interviews(selectors.listed_interviews(request.user), request.GET, user=request.user)
+        qs = selectors.for_listing(selectors.filter_interviews(selectors.listed_interviews(request.user), request.GET,
+                                                               user=request.user))
     except BadParameter as err:
         error, status, qs = err, 400, Interview.objects.none()
     page = Paginator(qs, 25).get_page(request.GET.get("page"))

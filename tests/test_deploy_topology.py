@@ -75,6 +75,10 @@ def test_the_commands_run_the_real_wsgi_module_and_celery_app(services):
 
     web = services["web"]["command"]
     assert web[:2] == ["gunicorn", "commons.wsgi"] and "0.0.0.0:8000" in web and "--threads" in web
+    # Threads, so a slow analytic request holds one thread and not a process; a timeout that only ends hung ones.
+    assert web[web.index("--worker-class") + 1] == "gthread" and int(web[web.index("--timeout") + 1]) >= 60
+    # Kept connections outlive nginx's upstream keepalive (60 s): else nginx reuses one gunicorn just closed.
+    assert int(web[web.index("--keep-alive") + 1]) > 60
     assert callable(commons.wsgi.application)
     for name, role in (("worker", "worker"), ("beat", "beat")):
         command = services[name]["command"]

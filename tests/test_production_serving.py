@@ -58,7 +58,8 @@ def production_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     log = (folder / "gunicorn.log").open("wb")
     # Threads, as in .deploy/compose.yaml: a browser's idle preconnections would each hold a sync worker.
-    command = ["gunicorn", "commons.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4"]
+    command = ["gunicorn", "commons.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--worker-class", "gthread",
+               "--threads", "4", "--timeout", "120", "--keep-alive", "75"]
     server = subprocess.Popen([sys.executable, "-m", *command], cwd=REPO, env=env, stdout=log,
                               stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 30

@@ -123,7 +123,7 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
             qs = selectors.listed_interviews(user)
             if self.request.query_params.get("mine") in {"1", "true"}:
                 qs = qs.filter(contributor=acting_user(self.request))
-            return selectors.filter_interviews(qs, self.request.query_params, user=user)
+            return selectors.for_listing(selectors.filter_interviews(qs, self.request.query_params, user=user))
         return selectors.viewable_interviews(user).prefetch_related("turns__parent")
 
     def get_serializer_class(self):

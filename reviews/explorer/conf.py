@@ -6,6 +6,8 @@ EXPLORER_MIN_ALPHA        a cell whose slice has a lower Krippendorff's alpha is
 EXPLORER_BOOTSTRAP        bootstrap replicates for the interval of a mean (default 1000)
 EXPLORER_PUBLIC_FINGERPRINT_SECONDS  how long the identity of the public interview set is cached (default 5;
                           saves through the application drop it at once, see materialize.public_fingerprint)
+EXPLORER_STATEMENT_TIMEOUT_MS  the most one database statement of an explorer page or API read may take on
+                          PostgreSQL before the request answers 503 (default 10000; 0 = no limit)
 EXPLORER_RELEASES_DIR     where release files are written, relative to MEDIA_ROOT (default "releases")
 """
 
@@ -32,3 +34,7 @@ def releases_dir() -> str:
 
 def public_fingerprint_seconds() -> int:
     return int(setting("EXPLORER_PUBLIC_FINGERPRINT_SECONDS", 5))
+
+
+def statement_timeout_ms() -> int:
+    return int(setting("EXPLORER_STATEMENT_TIMEOUT_MS", 10000))

@@ -7,15 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import post_save
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from commons.models import Interview, Redaction, Study
+from commons.models import Interview, Interviewer, Redaction, Study, TargetModel
 from commons.selectors import save_may_change_listing
 from reviews import signals
 from reviews.explorer import release_withdrawals
 from reviews.explorer.materialize import forget_public_fingerprint
 from reviews.explorer.refresh import request_refresh
+from reviews.explorer.selectors import forget_pages
+from reviews.models import Metric, MetricVersion
 from reviews.reliability.models import AgreementResult
 
 
@@ -60,3 +62,14 @@ def _study_saved(sender: type, instance: Study, created: bool, **kwargs: Any) ->
 @receiver(post_save, sender=AgreementResult, dispatch_uid="explorer_agreement_saved")
 def _agreement_saved(sender: type, instance: AgreementResult, **kwargs: Any) -> None:
     request_refresh()
+
+
+def _forget_pages(sender: type, **kwargs: Any) -> None:
+    # Now and at commit, as for the public fingerprint: a reader in between could cache the old name.
+    forget_pages()
+    transaction.on_commit(forget_pages)
+
+
+for _named in (TargetModel, Interviewer, Study, Metric, MetricVersion):
+    post_save.connect(_forget_pages, sender=_named, dispatch_uid=f"explorer_pages_{_named.__name__}_saved")
+    post_delete.connect(_forget_pages, sender=_named, dispatch_uid=f"explorer_pages_{_named.__name__}_deleted")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -67,6 +68,54 @@ class PayloadSource:
         return payload
 
 
+# ---------------------------------------------------------------------------------------------- whole pages
+
+PAGE_GENERATION_KEY = "explorer:page-generation"
+
+
+def page_generation() -> str:
+    """A token that changes when something a page shows by name is edited: a target model, interviewer,
+    study, metric or metric version (receivers.py calls `forget_pages`). Not counted in the numbers'
+    fingerprints, which only follow what a number counts."""
+    value = cache.get(PAGE_GENERATION_KEY)
+    if value is None:
+        cache.add(PAGE_GENERATION_KEY, uuid.uuid4().hex, None)
+        # Another process may have added one first; with the cache down this is a new token each time
+        # (every page is then computed, as without a cache).
+        value = cache.get(PAGE_GENERATION_KEY) or uuid.uuid4().hex
+    return value
+
+
+def forget_pages() -> None:
+    cache.set(PAGE_GENERATION_KEY, uuid.uuid4().hex, None)
+
+
+def page_key(page: str, filters: Filters, *parts: object) -> str:
+    """The cache key of a whole page's data: it changes whenever anything the page shows may have.
+
+    The numbers follow the public set (its fingerprint), the last background refresh (which rewrites
+    the snapshots and so ends any live-computed interim) and the stored agreement results; names and
+    metric versions follow `page_generation`. Costs two small queries (the public fingerprint is
+    itself cached for a few seconds), where building the overview from its snapshot took ~100 ms of
+    Python: decoding the payload, ~500 agreement rows, one decorated cell per model and metric.
+    """
+    state = RefreshState.objects.filter(pk=1).values_list("finished_at", flat=True).first()
+    return "explorer:page:" + materialize.digest(
+        aggregation.PAYLOAD_VERSION, page, filters.cache_key(), *parts, materialize.public_fingerprint(), state,
+        agreement_store.fingerprint(), page_generation(),
+        # The thresholds that mark cells: a changed setting shows at once, not after the cache lapses.
+        conf.min_interviews(), conf.min_alpha(), conf.bootstrap_replicates())
+
+
+def cached_page(key: str, compute: Callable[[], Any]) -> Any:
+    """What `compute` returns, cached under `key` (a `page_key`, or one derived from it)."""
+    found = cache.get(key)
+    if found is None:
+        found = compute()
+        cache.set(key, found, LIVE_CACHE_SECONDS)
+    return found
+
+
 def _model_info(ids: set[int]) -> list[dict[str, Any]]:
     # Release order; models without a date go last.
     ordered = sorted(TargetModel.objects.filter(pk__in=ids),
@@ -99,7 +148,12 @@ def _meta(resolver: PayloadSource, filters: Filters) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------- overview
 
 
-def overview(filters: Filters) -> dict[str, Any]:
+def overview(filters: Filters, *, key: str | None = None) -> dict[str, Any]:
+    """The overview page's data; `key` (from `page_key`) when the caller needs it too (the template's cache)."""
+    return cached_page(key or page_key("overview", filters), lambda: _overview(filters))
+
+
+def _overview(filters: Filters) -> dict[str, Any]:
     resolver = PayloadSource(filters)
     raw = resolver.get("overview", aggregation.overview_payload)
     versions = _versions(raw["metric_versions"])
@@ -146,7 +200,13 @@ def _chosen_version(versions: list[MetricVersion], number: int | None, with_data
     return version
 
 
-def metric_detail(slug: str, number: int | None, filters: Filters, columns: str | None = None) -> dict[str, Any]:
+def metric_detail(slug: str, number: int | None, filters: Filters, columns: str | None = None,
+                  *, key: str | None = None) -> dict[str, Any]:
+    return cached_page(key or page_key("metric", filters, slug, number, columns),
+                       lambda: _metric_detail(slug, number, filters, columns))
+
+
+def _metric_detail(slug: str, number: int | None, filters: Filters, columns: str | None) -> dict[str, Any]:
     versions = metric_versions_of(slug)
     resolver = PayloadSource(filters)
     overview_raw = resolver.get("overview", aggregation.overview_payload)

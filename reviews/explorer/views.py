@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from commons.curators import second_factor_redirect
 from commons.http import AuthenticatedHttpRequest
-from reviews.explorer import charts, materialize, selectors
+from commons.timeouts import statement_timeout
+from reviews.explorer import charts, conf, materialize, selectors
 from reviews.explorer import release_withdrawals
 from reviews.explorer import releases as release_service
 from reviews.explorer.filters import ParsedFilters, parse_filters
@@ -27,10 +28,11 @@ from reviews.explorer.params import parse_drill, parse_version
 
 
 def reading(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """One consistent reading of the public set per request (its fingerprint is computed once)."""
+    """One consistent reading of the public set per request (its fingerprint is computed once), each
+    statement time-limited (a 503 when it trips, commons/timeouts.py)."""
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> HttpResponse:
-        with materialize.one_reading():
+        with materialize.one_reading(), statement_timeout(conf.statement_timeout_ms()):
             return view(*args, **kwargs)
 
     return wrapped
@@ -55,10 +57,13 @@ def _render(request: HttpRequest, template: str, parsed: ParsedFilters, context:
 @reading
 def overview(request: HttpRequest) -> HttpResponse:
     parsed = parse_filters(request.GET)
-    data = selectors.overview(parsed.filters)
+    key = selectors.page_key("overview", parsed.filters)
+    data = selectors.overview(parsed.filters, key=key)
+    # The template caches the page body (charts' data and the table, one decorated cell per model and
+    # metric) under the same key: building them took most of a warm request. The chart data is a
+    # callable, which the template calls only when it renders the body, i.e. on a cache miss.
     return _render(request, "explorer/overview.html", parsed,
-                   {"data": data, "chart": charts.overview(data)},
-                   page="overview")
+                   {"data": data, "chart": lambda: charts.overview(data), "page_key": key}, page="overview")
 
 
 @require_GET
@@ -66,15 +71,20 @@ def overview(request: HttpRequest) -> HttpResponse:
 def metric(request: HttpRequest, slug: str) -> HttpResponse:
     parsed = parse_filters(request.GET)
     number = parse_version(request.GET, parsed)
-    data = selectors.metric_detail(slug, number, parsed.filters, columns=request.GET.get("columns"))
+    columns = request.GET.get("columns")
+    key = selectors.page_key("metric", parsed.filters, slug, number, columns)
+    data = selectors.metric_detail(slug, number, parsed.filters, columns=columns, key=key)
     if data.get("nominal"):
         return _render(request, "explorer/metric_nominal.html", parsed, {"data": data}, page="metric")
+    # As on the overview: the body is cached by the template under the page's key, and the chart data are
+    # callables the template calls only when it renders the body.
     context = {
         "data": data,
-        "distribution_chart": charts.distribution(data),
-        "interviewer_chart": charts.by_interviewer(data),
-        "condition_sections": [{"factor": factor, "chart": charts.by_condition(data, factor), "dom_id": f"cond-{k}"}
-                               for k, factor in enumerate(data["factors"])],
+        "page_key": key,
+        "distribution_chart": lambda: charts.distribution(data),
+        "interviewer_chart": lambda: charts.by_interviewer(data),
+        "condition_sections": lambda: [{"factor": factor, "chart": charts.by_condition(data, factor),
+                                        "dom_id": f"cond-{k}"} for k, factor in enumerate(data["factors"])],
     }
     return _render(request, "explorer/metric.html", parsed, context, page="metric")
 

@@ -6,6 +6,12 @@ per simulated client as they would in production, not to the whole load at once.
 
 The stack's ids are handed over in LOAD_* environment variables by the benchmark, so no client spends
 its first requests discovering them.
+
+Sign-in is slow on purpose (the production password hasher, PBKDF2 at Django's default iterations, is
+~0.3 s of CPU a try and is not lowered for the benchmark). A reviewer signs in once, in on_start, as a
+person does at the start of a session; those requests are named "sign-in: …" and left out of the
+steady-state figures, which this file writes to LOAD_SUMMARY (JSON) at the end of a run: the steady mix
+and sign-in, each with requests, failures, requests/s, p50 and p95.
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ import os
 import random
 import re
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
+from locust.stats import StatsEntry
 
 INTERVIEW_IDS = [int(pk) for pk in os.environ["LOAD_INTERVIEW_IDS"].split(",")]
 METRIC_SLUGS = os.environ["LOAD_METRIC_SLUGS"].split(",")
@@ -26,6 +33,33 @@ IMPORT_TOKEN = os.environ["LOAD_IMPORT_TOKEN"]
 READ_TOKENS = os.environ["LOAD_READ_TOKENS"].split(",")
 _client_numbers = itertools.count(1)
 _import_numbers = itertools.count(1)
+SIGN_IN = "sign-in: "
+
+
+def _figures(entry: StatsEntry, seconds: float) -> dict[str, float]:
+    return {"requests": entry.num_requests, "failures": entry.num_failures,
+            "rps": entry.num_requests / seconds if seconds > 0 else 0.0,
+            "p50": entry.get_response_time_percentile(0.5) if entry.num_requests else 0,
+            "p95": entry.get_response_time_percentile(0.95) if entry.num_requests else 0}
+
+
+@events.quitting.add_listener
+def _write_summary(environment, **_kwargs) -> None:
+    """The steady mix without sign-in, and sign-in alone: a percentile cannot be recomputed from the
+    per-endpoint rows of Locust's CSV, so the response-time histograms are merged here."""
+    path = os.environ.get("LOAD_SUMMARY")
+    if not path or environment.stats is None:
+        return
+    stats = environment.stats
+    steady, sign_in = StatsEntry(stats, "steady", ""), StatsEntry(stats, "sign-in", "")
+    for entry in stats.entries.values():
+        (sign_in if entry.name.startswith(SIGN_IN) else steady).extend(entry)
+    seconds = (stats.last_request_timestamp or 0) - (stats.start_time or 0)
+    with open(path, "w") as out:
+        json.dump({"steady": _figures(steady, seconds), "sign_in": _figures(sign_in, seconds),
+                   "endpoints": {entry.name: _figures(entry, seconds) for entry in stats.entries.values()},
+                   "errors": [f"{error.occurrences} × {error.method} {error.name}: {error.error}"
+                              for error in stats.errors.values()]}, out)
 
 
 def _chat_line(n: int) -> str:
@@ -107,10 +141,10 @@ class Reviewer(_Client):
 
     def on_start(self) -> None:
         super().on_start()
-        page = self.client.get("/accounts/login/", name="/accounts/login/ (form)")
+        page = self.client.get("/accounts/login/", name=SIGN_IN + "/accounts/login/ (form)")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
         assert token, "the login form has no CSRF token"
-        self.client.post("/accounts/login/", name="/accounts/login/", headers={"Referer": page.url}, data={
+        self.client.post("/accounts/login/", name=SIGN_IN + "/accounts/login/", headers={"Referer": page.url}, data={
             "csrfmiddlewaretoken": token.group(1), "login": random.choice(REVIEWERS), "password": PASSWORD})
 
     @task(3)

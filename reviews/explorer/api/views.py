@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commons.ratelimits import AnonymousThrottle
-from reviews.explorer import materialize, selectors
+from commons.timeouts import statement_timeout
+from reviews.explorer import conf, materialize, selectors
 from reviews.explorer.api.serializers import ReleaseSerializer
 from reviews.explorer.filters import parse_filters
 from reviews.explorer.params import parse_drill, parse_version
@@ -38,7 +39,8 @@ class PublicView(APIView):
     throttle_classes = [AnonymousThrottle]  # per client address (commons.ratelimits.client_ip), never a raw XFF
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        with materialize.one_reading():
+        # Time-limited like the pages (commons/timeouts.py): a read past the limit is a 503 with JSON.
+        with materialize.one_reading(), statement_timeout(conf.statement_timeout_ms()):
             return super().dispatch(request, *args, **kwargs)
 
 
