@@ -43,6 +43,7 @@ from reviews.models import (
     RubricItem,
     Score,
     StudyReviewConfig,
+    ValuesSeen,
 )
 
 if TYPE_CHECKING:
@@ -201,6 +202,7 @@ def queue_candidates(reviewer: User) -> QuerySet[WithAnnotations[Interview, Queu
     conflicts = _conflict_filter(reviewer)
     if conflicts is not None:
         qs = qs.exclude(conflicts)
+    qs = qs.exclude(values_seen_by__user=reviewer)  # they know the reviewers' values: not blind
     mine = Review.objects.filter(interview=OuterRef("pk"), reviewer=reviewer)
     holding = Assignment.objects.filter(interview=OuterRef("pk"), reviewer=reviewer, review__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now))
@@ -216,6 +218,12 @@ def queue_candidates(reviewer: User) -> QuerySet[WithAnnotations[Interview, Queu
             .filter(submitted_by_me=False, holding=False)
             .filter(taken__lt=F("target"))
             .order_by("-has_my_draft", "-taken", "submitted_at", "id"))
+
+
+def has_seen_values(user: User, interview: Interview) -> bool:
+    """Whether this user was shown reviewers' values of the interview while it was in review
+    (`reviews.services.values_seen`): then they may not take a place on it."""
+    return ValuesSeen.objects.filter(user=user, interview=interview).exists()
 
 
 def live_assignments(reviewer: User) -> QuerySet[Assignment]:
