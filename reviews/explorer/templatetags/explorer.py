@@ -82,7 +82,8 @@ def alpha_q(result: dict | None) -> str:
         return ""
     parts = []
     if result.get("q_below_667") is not None:
-        parts.append(format_html('<span class="q" title="{}">P(α&lt;.667) {} · P(α&lt;.800) {}</span>', Q_TITLE,
+        parts.append(format_html('<span class="q" title="{}"><span class="q-part">P(α&lt;.667) {}</span><span class="q-sep"> · </span>'
+                                 '<span class="q-part">P(α&lt;.800) {}</span></span>', Q_TITLE,
                                  _q(result["q_below_667"]), _q(result.get("q_below_800"))))
     if result.get("small_sample"):
         parts.append(format_html('<span class="mark mark-small_sample" title="{}">small sample</span>', SMALL_TITLE))
