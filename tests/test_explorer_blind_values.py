@@ -87,6 +87,15 @@ def test_explorer_alpha_means_and_shares_are_of_the_blind_values(world, client):
     # The revisions were counted where they belong: the post-discussion figure moved, the headline did not.
     result = AgreementResult.objects.get(metric_version=world.interval, audience="public", slice_type="all")
     assert result.values_revised_after_unblinding == 2 and result.post_discussion_alpha != result.alpha
+    newest = [[v for v, _ in row] for row in BLIND]
+    newest[2][2], newest[3][0] = 1, 8.5
+    page = client.get("/explore/agreement/?metric=warmth").content.decode()
+    assert f"post-discussion α {interval_alpha(newest):.3f} (2 values revised after unblinding)" in page
+    listed = client.get("/api/v1/patterns/agreement/").json()
+    overall = next(s for m in listed["metrics"] for s in m["slices"]
+                   if m["metric"]["slug"] == "warmth" and s["slice_type"] == "all")
+    assert overall["alpha"] == pytest.approx(before["alpha"], abs=1e-12)
+    assert overall["post_discussion_alpha"] == pytest.approx(interval_alpha(newest), abs=1e-9)
 
 
 def test_the_metric_page_states_that_it_counts_blind_values(world, client):
