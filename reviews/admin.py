@@ -12,6 +12,7 @@ from reviews.models import (
     Rubric,
     RubricItem,
     StudyReviewConfig,
+    ValuesSeen,
 )
 
 
@@ -102,3 +103,10 @@ class ReviewAdmin(ReadOnlyAdmin):
 class AssignmentAdmin(ReadOnlyAdmin):
     list_display = ["interview", "slot", "kind", "reviewer", "expires_at", "due_at", "filled_at"]
     list_filter = ["kind"]
+
+
+@admin.register(ValuesSeen)
+class ValuesSeenAdmin(ReadOnlyAdmin):
+    """Who was shown reviewers' values of an interview in review (and so may take no place on it)."""
+
+    list_display = ["interview", "user", "first_seen_at", "where"]

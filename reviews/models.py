@@ -433,3 +433,23 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"Slot {self.slot} of interview {self.interview_id}"
+
+
+class ValuesSeen(models.Model):
+    """A user saw reviewers' values of an interview before its reviews were public (see
+    `reviews.services.values_seen`). Such a user may never take a review place on it: their review
+    would not be blind. Written once per user and interview, never removed.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="values_seen")
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="values_seen_by")
+    first_seen_at = models.DateTimeField()
+    where = models.CharField(max_length=120, help_text="The page that showed the values.")
+
+    class Meta:
+        ordering = ["interview", "first_seen_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "interview"], name="values_seen_once")]
+        verbose_name_plural = "values seen"
+
+    def __str__(self) -> str:
+        return f"User {self.user_id} saw reviewers' values of interview {self.interview_id}"

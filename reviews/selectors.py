@@ -44,6 +44,7 @@ from reviews.models import (
     RubricItem,
     Score,
     StudyReviewConfig,
+    ValuesSeen,
 )
 
 if TYPE_CHECKING:
@@ -202,6 +203,7 @@ def queue_candidates(reviewer: User) -> QuerySet[WithAnnotations[Interview, Queu
     conflicts = _conflict_filter(reviewer)
     if conflicts is not None:
         qs = qs.exclude(conflicts)
+    qs = qs.exclude(values_seen_by__user=reviewer)  # they know the reviewers' values: not blind
     mine = Review.objects.filter(interview=OuterRef("pk"), reviewer=reviewer)
     holding = Assignment.objects.filter(interview=OuterRef("pk"), reviewer=reviewer, review__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now))
@@ -217,6 +219,12 @@ def queue_candidates(reviewer: User) -> QuerySet[WithAnnotations[Interview, Queu
             .filter(submitted_by_me=False, holding=False)
             .filter(taken__lt=F("target"))
             .order_by("-has_my_draft", "-taken", "submitted_at", "id"))
+
+
+def has_seen_values(user: User, interview: Interview) -> bool:
+    """Whether this user was shown reviewers' values of the interview while it was in review
+    (`reviews.services.values_seen`): then they may not take a place on it."""
+    return ValuesSeen.objects.filter(user=user, interview=interview).exists()
 
 
 def live_assignments(reviewer: User) -> QuerySet[Assignment]:
@@ -382,15 +390,16 @@ def current_scores(metric_version_ids: list[int] | None = None) -> QuerySet[Scor
                           "revision__review__replicate", "value", "label")
 
 
-def blind_scores() -> QuerySet[Score]:
-    """Scores of each submitted review's blind value: its last revision submitted at or before its reviewer's
+def blind_revision_q(prefix: str = "") -> Q:
+    """Which submitted revisions are their review's blind value: the last one submitted at or before its reviewer's
     unblinding (`reviews.services.unblinding`), the current one while the reviewer is blind (and for judges).
+    `prefix` reaches the revision from another model ("revision__" from Score). The one place the rule is written.
 
     Two parts, so the common case stays the indexed read of current revisions: a current revision that is not
     after unblinding, or the last blind revision of a review revised after unblinding (a few rows, one subquery).
     """
-    still_blind = Q(revision__review__unblinded_at__isnull=True) | Q(
-        revision__submitted_at__lte=F("revision__review__unblinded_at"))
+    still_blind = Q(**{f"{prefix}review__unblinded_at__isnull": True}) | Q(
+        **{f"{prefix}submitted_at__lte": F(f"{prefix}review__unblinded_at")})
     later_blind = ReviewRevision.objects.filter(review=OuterRef("review"), is_draft=False, number__gt=OuterRef("number"),
                                                 submitted_at__lte=OuterRef("review__unblinded_at"))
     last_blind = (ReviewRevision.objects
@@ -398,8 +407,19 @@ def blind_scores() -> QuerySet[Score]:
                           submitted_at__lte=F("review__unblinded_at"),
                           review__current_revision__submitted_at__gt=F("review__unblinded_at"))
                   .exclude(Exists(later_blind)).values("pk"))
+    return (Q(**{f"{prefix}is_current": True}) & still_blind) | Q(**{f"{prefix}pk__in": last_blind})
+
+
+def blind_revisions() -> QuerySet[ReviewRevision]:
+    """Every submitted review's blind revision (`blind_revision_q`), one per review that has one."""
+    return ReviewRevision.objects.filter(review__status=Review.Status.SUBMITTED).filter(blind_revision_q())
+
+
+def blind_scores() -> QuerySet[Score]:
+    """Scores of each submitted review's blind value (`blind_revision_q`) — what headline agreement and every
+    explorer number read."""
     return Score.objects.filter(revision__review__status=Review.Status.SUBMITTED).filter(
-        (Q(revision__is_current=True) & still_blind) | Q(revision__in=last_blind))
+        blind_revision_q("revision__"))
 
 
 def public_name(review: Review) -> str:

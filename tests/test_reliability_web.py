@@ -6,10 +6,12 @@ import re
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
+from commons.models import Interview
 from reviews.reliability import services
 from reviews.reliability.models import AgreementResult, UnitDisagreement
 from tests.fixtures.mfa import sign_in_with_second_factor
@@ -94,13 +96,18 @@ def test_adjudication_is_for_curators_only(client, computed, contributor, curato
     assert client.get("/agreement/adjudication/").status_code == 403
     client.logout()
     sign_in_with_second_factor(client, curator)
-    html = client.get("/agreement/adjudication/?metric=warmth").content.decode()
     flagged = UnitDisagreement.objects.filter(metric_version=world.interval, relative_disagreement__gt=0.5)
-    assert flagged.exists()
-    for row in flagged:
+    first = flagged.order_by("interview_id").values_list("interview_id", flat=True)[0]
+    Interview.objects.filter(pk=first).update(status=Interview.Status.REVIEWED)  # its reviews become public
+    html = client.get("/agreement/adjudication/?metric=warmth").content.decode()
+    reviewed = flagged.filter(interview__status=Interview.Status.REVIEWED)
+    assert reviewed.exists()
+    for row in reviewed:
         assert row.interview.get_absolute_url() in html
-    calm = UnitDisagreement.objects.filter(metric_version=world.interval, relative_disagreement__lte=0.5)
-    for row in calm:
+    # Only interviews whose reviews are public: the list shows reviewers' values.
+    hidden = UnitDisagreement.objects.filter(metric_version=world.interval).filter(
+        Q(relative_disagreement__lte=0.5) | ~Q(interview__status=Interview.Status.REVIEWED))
+    for row in hidden:
         assert f'href="{row.interview.get_absolute_url()}"' not in html
 
 
@@ -145,8 +152,8 @@ def test_internal_numbers_and_reviewer_breakdowns_are_for_curators(computed, con
     raters = staff.get(f"/api/v1/agreement/{internal.pk}/raters/").json()
     assert len(raters["raters"]) == internal.n_raters and raters["pairwise"]["raters"]
     flagged = staff.get("/api/v1/agreement/flagged/?metric=warmth").json()
-    assert flagged["count"] == UnitDisagreement.objects.filter(
-        metric_version=world.interval, relative_disagreement__gt=1.0).count()
+    assert flagged["count"] == UnitDisagreement.objects.filter(  # interviews whose reviews are public only
+        metric_version=world.interval, relative_disagreement__gt=1.0, interview__status=Interview.Status.REVIEWED).count()
 
 
 # --- the interview page include ---------------------------------------------------------------------------

@@ -198,7 +198,8 @@ def test_a_curator_who_is_reviewing_stays_blind_on_curator_pages(world, make_use
                                     value_std=2.3, computed_at=timezone.now())
     plain_curator = client_for(make_user("plain-curator@example.org", is_curator=True))
     other_value = re.compile(r"(?<![\d.])4\.90*(?![\d])")  # the other reviewer's 4.9, as a number
-    assert other_value.search(plain_curator.get("/agreement/adjudication/").content.decode())
+    # The adjudication list holds only interviews whose reviews are public: not this one, for anyone.
+    assert not other_value.search(plain_curator.get("/agreement/adjudication/").content.decode())
     assert "submitted" in plain_curator.get(f"/curation/interviews/{interview.pk}/review/").content.decode()
 
     as_b = client_for(b)
@@ -211,4 +212,6 @@ def test_a_curator_who_is_reviewing_stays_blind_on_curator_pages(world, make_use
     assert_blind(bodies(as_b, client_for(b), world), world)
 
     services.submit_review(reviewer=b, interview=interview, content=content(interview))
+    assert not other_value.search(as_b.get("/agreement/adjudication/").content.decode())  # still in review
+    Interview.objects.filter(pk=interview.pk).update(status=Interview.Status.REVIEWED)
     assert other_value.search(as_b.get("/agreement/adjudication/").content.decode())

@@ -29,8 +29,9 @@ from reviews.explorer.aggregation import counted_reviews, interviewer_names
 from reviews.explorer.filters import Filters
 from reviews.explorer.sources import NO_INTERVIEWER
 from reviews.explorer.stats import wilson_interval
-from reviews.models import CATEGORICAL, MetricVersion, ScaleType, Score
+from reviews.models import CATEGORICAL, MetricVersion, ScaleType
 from reviews.pooling import pool
+from reviews.selectors import blind_scores
 
 GROUP = "Interview quality"
 ALL = "All interviewers"
@@ -45,8 +46,8 @@ def _share(total: float, n: int) -> dict[str, Any]:
 def _labels_per_interview(filters: Filters, versions: dict[int, MetricVersion]
                           ) -> tuple[dict[int, dict[int, dict[str, float]]], dict[int, int]]:
     """metric version → interview → level → share of its raters; and interview → interviewer."""
-    rows = (Score.objects.filter(metric_version_id__in=list(versions), revision__is_current=True,
-                                 revision__review__in=counted_reviews(filters).values("pk")).exclude(label="")
+    rows = (blind_scores().filter(metric_version_id__in=list(versions),
+                                  revision__review__in=counted_reviews(filters).values("pk")).exclude(label="")
             .values_list("metric_version_id", "revision__review__interview_id",
                          "revision__review__interview__interviewer_id", "revision__review__kind",
                          "revision__review__reviewer_id", "revision__review__judge_id",

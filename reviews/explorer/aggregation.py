@@ -5,8 +5,9 @@ Rows come from `sources`; this module summarises them into cells and page payloa
 Definitions (also shown on the pages, see templates/explorer/_method.html):
 
 1. A *rater* is a human reviewer, or a model judge with one prompt version. A rater's value for an
-   interview and a metric version is their score in the current (latest submitted) revision of
-   their review; for a judge, its replicates that gave a value pooled by `reviews.pooling` (the
+   interview and a metric version is their blind value: the score in their last revision
+   submitted before they could see the other reviews (`reviews.selectors.blind_revision_q`, as for
+   headline alpha); for a judge, its replicates that gave a value pooled by `reviews.pooling` (the
    rule the agreement engine uses: mean at interval/ratio, median at ordinal, most frequent label
    at nominal, a tie missing). "Cannot judge" and "not reached" are missing, never zero: they are
    left out of every mean.

@@ -44,6 +44,9 @@ def as_dict(result: Any) -> dict[str, Any]:
         "raters": result.n_raters, "level": result.level, "slice_type": result.slice_type,
         "slice_value": result.slice_value, "slice_label": result.slice_label,
         "computed_at": result.computed_at.isoformat() if result.computed_at else None,
+        # Separately labelled, never the headline: each review's newest revision, after unblinding included.
+        "post_discussion_alpha": result.post_discussion_alpha,
+        "values_revised_after_unblinding": result.values_revised_after_unblinding,
     }
 
 

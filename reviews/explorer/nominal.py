@@ -24,8 +24,9 @@ from reviews.explorer.filters import Filters
 from reviews.explorer.presentation import cell_alpha, cell_flags, drilldown_url
 from reviews.explorer.sources import NO_INTERVIEWER
 from reviews.explorer.stats import wilson_interval
-from reviews.models import MetricVersion, ScaleType, Score
+from reviews.models import MetricVersion, ScaleType
 from reviews.pooling import pool
+from reviews.selectors import blind_scores
 
 # interview → label → share of its raters, and interview → (model, interviewer)
 Shares = dict[int, dict[str, float]]
@@ -33,8 +34,8 @@ Placement = dict[int, tuple[int, int]]
 
 
 def _interview_shares(filters: Filters, version: MetricVersion) -> tuple[Shares, Placement, set[str]]:
-    rows = (Score.objects.filter(metric_version=version, revision__is_current=True,
-                                 revision__review__in=counted_reviews(filters).values("pk")).exclude(label="")
+    rows = (blind_scores().filter(metric_version=version, revision__review__in=counted_reviews(filters).values("pk"))
+            .exclude(label="")
             .values_list("revision__review__interview_id", "revision__review__interview__target_model_id",
                          "revision__review__interview__interviewer_id", "revision__review__kind",
                          "revision__review__reviewer_id", "revision__review__judge_id",

@@ -1,6 +1,9 @@
 """Per-rater values behind the explorer's consensus table: one value per rater × interview × metric version.
 
-A human reviewer gives one value (their current revision's score). A model judge with one prompt
+A human reviewer gives one value: their blind value, the score in their last revision submitted before they
+could see the other reviews (`reviews.selectors.blind_revision_q`, the rule headline agreement reads), so
+the means beside an alpha are of the same values as the alpha. Revisions after unblinding are kept and
+released (`releases`, `final_value`) but count in no explorer number. A model judge with one prompt
 version gives its replicates pooled by the one rule of `reviews.pooling`, the rule the agreement
 engine uses too: SQL's AVG is that rule's mean (interval, ratio); ordinal versions are pooled in
 Python by the same function (the median in scale order, scores stored as their scale position).
@@ -33,9 +36,10 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 from commons.models import Interview
 from commons.selectors import PUBLISHED
 from reviews import derived_values
-from reviews.models import MetricVersion, Review, ScaleType, Score
+from reviews.models import MetricVersion, Review, ReviewRevision, ScaleType, Score
 from reviews.pooling import MEAN, RULES, pool, rule_for
 from reviews.prompt_versions import newest_per_judge, ordered
+from reviews.selectors import blind_revision_q, blind_scores
 
 TABLE = "explorer_rater_fresh"
 DERIVED_TABLE = "explorer_derived_fresh"
@@ -49,7 +53,7 @@ JOIN {revision} rv ON rv.id = s.revision_id
 JOIN {review} r ON r.id = rv.review_id
 JOIN {interview} i ON i.id = r.interview_id
 LEFT JOIN {study} st ON st.id = i.study_id
-WHERE rv.is_current = %s AND r.status = %s
+WHERE rv.id IN ({blind}) AND r.status = %s
   AND i.status IN ({published}) AND i.visibility = %s
   AND (i.status = %s OR (r.kind = %s AND st.judge_scores_public = %s))
   AND {counted_judges}
@@ -62,7 +66,7 @@ SELECT t.interview_id, t.metric_version_id, t.judge_id, t.prompt_version, s.valu
 FROM {table} t
 JOIN {review} r ON r.interview_id = t.interview_id AND r.judge_id = t.judge_id
                  AND r.prompt_version = t.prompt_version AND r.status = %s
-JOIN {revision} rv ON rv.review_id = r.id AND rv.is_current = %s
+JOIN {revision} rv ON rv.review_id = r.id AND rv.id IN ({blind})
 JOIN {score} s ON s.revision_id = rv.id AND s.metric_version_id = t.metric_version_id
 WHERE t.kind = %s AND t.n_values > 1 AND s.value IS NOT NULL AND t.metric_version_id IN ({versions})
 """
@@ -70,6 +74,12 @@ WHERE t.kind = %s AND t.n_values > 1 AND s.value IS NOT NULL AND t.metric_versio
 
 def _table(app_label: str, model: str) -> str:
     return connection.ops.quote_name(apps.get_model(app_label, model)._meta.db_table)
+
+
+def _blind_revisions() -> tuple[str, list[Any]]:
+    """The blind revisions as SQL and parameters: the rule of `reviews.selectors.blind_revision_q`, not restated."""
+    sql, params = ReviewRevision.objects.filter(blind_revision_q()).values("pk").query.sql_with_params()
+    return sql, list(params)
 
 
 def _names() -> dict[str, str]:
@@ -91,9 +101,10 @@ def fill(cursor: Any) -> None:
     if _fill_derived(cursor):
         scores = (f"(SELECT revision_id, metric_version_id, value FROM {names['score']} "
                   f"UNION ALL SELECT revision_id, metric_version_id, value FROM {DERIVED_TABLE})")
+    blind, blind_params = _blind_revisions()
     sql = _INSERT_SQL.format(**names, scores=scores, published=", ".join(["%s"] * len(PUBLISHED)),
-                             counted_judges=f"({clause})")
-    cursor.execute(sql, [True, Review.Status.SUBMITTED, *PUBLISHED, Interview.Visibility.PUBLIC,
+                             counted_judges=f"({clause})", blind=blind)
+    cursor.execute(sql, [*blind_params, Review.Status.SUBMITTED, *PUBLISHED, Interview.Visibility.PUBLIC,
                          Interview.Status.REVIEWED, Review.Kind.JUDGE, True, Review.Kind.JUDGE,
                          *[x for pair in sorted(counted.items()) for x in pair]])
     _pool_replicates(cursor)
@@ -103,8 +114,7 @@ def fill(cursor: Any) -> None:
 def _fill_derived(cursor: Any) -> bool:
     """Write every current revision's derived values into `DERIVED_TABLE`; False when there are none."""
     cursor.execute(f"DROP TABLE IF EXISTS {DERIVED_TABLE}")
-    current = Score.objects.filter(revision__is_current=True, revision__review__status=Review.Status.SUBMITTED)
-    rows = derived_values.per_revision(derived_values.derived_versions(), current)
+    rows = derived_values.per_revision(derived_values.derived_versions(), blind_scores())
     if not rows:
         return False
     cursor.execute(f"CREATE TEMPORARY TABLE {DERIVED_TABLE} (revision_id bigint, metric_version_id bigint, "
@@ -136,8 +146,9 @@ def _pool_replicates(cursor: Any) -> None:
     if not pooled_here:
         return
     cursor.execute(f"CREATE INDEX {TABLE}_judge ON {TABLE} (interview_id, metric_version_id, judge_id)")
-    sql = _REPLICATES_SQL.format(**_names(), versions=", ".join(["%s"] * len(pooled_here)))
-    cursor.execute(sql, [Review.Status.SUBMITTED, True, Review.Kind.JUDGE, *pooled_here])
+    blind, blind_params = _blind_revisions()
+    sql = _REPLICATES_SQL.format(**_names(), versions=", ".join(["%s"] * len(pooled_here)), blind=blind)
+    cursor.execute(sql, [Review.Status.SUBMITTED, *blind_params, Review.Kind.JUDGE, *pooled_here])
     replicates: dict[tuple[int, int, int, str], list[float]] = defaultdict(list)
     for interview_id, version_id, judge_id, prompt_version, value in cursor.fetchall():
         replicates[(interview_id, version_id, judge_id, prompt_version)].append(float(value))
@@ -151,7 +162,7 @@ def drop(cursor: Any) -> None:
 
 
 def one_rater(scores: QuerySet[Score]) -> list[tuple[int, int, float | None, int]]:
-    """(interview, metric version, pooled value, score rows) from one rater's current scores.
+    """(interview, metric version, pooled value, score rows) from one rater's blind scores.
 
     The same rule as `fill`: AVG where the rule is the mean (and for nominal presence), `pool` otherwise.
     """

@@ -3,7 +3,8 @@
 A release holds exactly what the explorer counts (see `aggregation`): interviews an anonymous
 visitor can list; their turns (not for "all rights reserved" interviews, whose licence does not
 allow redistribution); every review of an interview once it is reviewed, and before that only judge
-reviews in studies whose judge scores are published data (the blind rule), with their current revision's scores; public agreement results; and the per-interview
+reviews in studies whose judge scores are published data (the blind rule), with each review's blind value
+(what the explorer counts) and its final value (newest revision) side by side; public agreement results; and the per-interview
 consensus. Withdrawn, draft, private, unlisted and researcher-only interviews are never exported.
 
 Files are written to a temporary folder and moved into place when complete, then recorded with
@@ -27,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from commons import locks
@@ -37,7 +38,8 @@ from reviews.explorer.models import DatasetRelease, InterviewConsensus, ReleaseF
 from commons.models import Interview, Licence, Redaction, Turn, User
 from commons.redaction import public_masks
 from commons.names import names_by_id
-from reviews.models import Review, Score
+from reviews.models import Review, ReviewRevision, Score
+from reviews.selectors import blind_revision_q, blind_scores
 
 FORMATS = ("csv", "jsonl", "parquet")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -127,12 +129,19 @@ def _turn_rows() -> Iterator[dict[str, Any]]:
                "parent_index": t.parent.index if t.parent is not None else None, "starts_over": t.starts_over}
 
 
+def _blind_revision_numbers(review_ids: Iterable[int]) -> dict[int, int]:
+    """review → the number of its blind revision (`reviews.selectors.blind_revision_q`)."""
+    return dict(ReviewRevision.objects.filter(blind_revision_q(), review_id__in=list(review_ids))
+                .values_list("review_id", "number"))
+
+
 def _review_rows() -> Iterator[dict[str, Any]]:
     qs = (_counted_reviews().select_related("judge", "current_revision").order_by("pk"))
     batch: list[Review] = []
 
     def flush(items: list[Review]) -> Iterator[dict[str, Any]]:
         names = _reviewer_names(r.reviewer_id for r in items if r.reviewer_id)
+        blind = _blind_revision_numbers(r.pk for r in items)
         for r in items:
             revision = r.current_revision
             assert revision is not None  # _counted_reviews keeps only reviews with one
@@ -140,6 +149,7 @@ def _review_rows() -> Iterator[dict[str, Any]]:
                    "reviewer": names.get(r.reviewer_id) if r.reviewer_id else None,
                    "judge": r.judge.name if r.judge is not None else None, "prompt_version": r.prompt_version or None,
                    "replicate": r.replicate, "revision": revision.number, "submitted_at": revision.submitted_at,
+                   "blind_revision": blind.get(r.pk), "unblinded_at": r.unblinded_at,
                    "critique": revision.critique, "method_flags": revision.method_flags}
 
     for review in qs.iterator(chunk_size=BATCH):
@@ -150,16 +160,47 @@ def _review_rows() -> Iterator[dict[str, Any]]:
     yield from flush(batch)
 
 
+_SCORE_FIELDS = ("revision__review_id", "revision__review__interview_id", "metric_version_id",
+                 "metric_version__metric__slug", "metric_version__number", "value", "label", "missing_reason")
+
+
 def _score_rows() -> Iterator[dict[str, Any]]:
-    qs = (Score.objects.filter(revision__is_current=True, revision__review__in=_counted_reviews().values("pk"))
-          .order_by("revision__review_id", "metric_version_id")
-          .values_list("revision__review_id", "revision__review__interview_id", "metric_version_id",
-                       "metric_version__metric__slug", "metric_version__number", "value", "label", "missing_reason"))
-    for review, interview, version, slug, number, value, label, reason in qs.iterator(chunk_size=BATCH):
+    """One row per review and metric version: the blind value (what every explorer number and headline alpha
+    count) and the final value (the newest revision's; the same unless revised after unblinding)."""
+    counted = _counted_reviews().values("pk")
+    # The few reviews whose newest revision came after unblinding: their final scores, read once.
+    revised = (Score.objects.filter(revision__is_current=True, revision__review__in=counted,
+                                    revision__review__unblinded_at__isnull=False,
+                                    revision__submitted_at__gt=F("revision__review__unblinded_at"))
+               .values_list("revision__review_id", "metric_version_id", "value", "label"))
+    final: dict[tuple[int, int], tuple[Any, str]] = {(r, v): (value, label) for r, v, value, label in revised}
+    revised_reviews = {r for r, _ in final}
+    qs = (blind_scores().filter(revision__review__in=counted)
+          .order_by("revision__review_id", "metric_version_id").values_list(*_SCORE_FIELDS))
+    def row(review: int, interview: int, version: int, slug: str, number: int, value: Any, label: str,
+            reason: str) -> dict[str, Any]:
         missing = value is None and not label
-        yield {"review_id": review, "interview_id": interview, "metric": slug, "metric_version": number,
-               "metric_version_id": version, "value": value, "label": label or None, "missing": missing,
-               "missing_reason": (reason or "cannot judge") if missing else None}
+        after = review in revised_reviews
+        final_value, final_label = final.get((review, version), (None, "")) if after else (value, label)
+        return {"review_id": review, "interview_id": interview, "metric": slug, "metric_version": number,
+                "metric_version_id": version, "value": value, "label": label or None, "missing": missing,
+                "missing_reason": (reason or "cannot judge") if missing else None,
+                "final_value": final_value, "final_label": final_label or None, "revised_after_unblinding": after}
+
+    written: set[tuple[int, int]] = set()
+    for fields in qs.iterator(chunk_size=BATCH):
+        written.add((fields[0], fields[2]))
+        yield row(*fields)
+    # A review begun after the reviews were public has no blind value: its final scores, blind value missing.
+    unmatched = [key for key in final if key not in written]
+    if unmatched:
+        facts = {(r, v): (i, slug, n) for r, i, v, slug, n in Score.objects.filter(
+            revision__is_current=True, revision__review_id__in={r for r, _ in unmatched})
+            .values_list("revision__review_id", "revision__review__interview_id", "metric_version_id",
+                         "metric_version__metric__slug", "metric_version__number")}
+        for review, version in sorted(unmatched):
+            interview, slug, number = facts[(review, version)]
+            yield row(review, interview, version, slug, number, None, "", "no blind value")
 
 
 def _agreement_rows() -> Iterator[dict[str, Any]]:
@@ -168,7 +209,9 @@ def _agreement_rows() -> Iterator[dict[str, Any]]:
                "slice_value": row["slice_value"], "slice_label": row["slice_label"], "level": row["level"],
                "alpha": row["alpha"], "ci_low": row["ci_low"], "ci_high": row["ci_high"],
                "undefined_reason": row["reason"] or None, "units": row["units"],
-               "pairable_values": row["pairable_values"], "raters": row["raters"], "computed_at": row["computed_at"]}
+               "pairable_values": row["pairable_values"], "raters": row["raters"],
+               "q_below_667": row["q_below_667"], "q_below_800": row["q_below_800"],
+               "small_sample": row["small_sample"], "computed_at": row["computed_at"]}
 
 
 def _consensus_rows() -> Iterator[dict[str, Any]]:
@@ -197,15 +240,20 @@ TABLES = (
     Table("reviews", "Reviews counted by the explorer: all once an interview is reviewed; before, only model "
                      "judges' in studies that publish them.",
           _columns("review_id:int interview_id:int kind:string reviewer:string judge:string prompt_version:string "
-                   "replicate:int revision:int submitted_at:datetime critique:string method_flags:json"),
+                   "replicate:int revision:int submitted_at:datetime blind_revision:int unblinded_at:datetime "
+                   "critique:string method_flags:json"),
           _review_rows),
-    Table("scores", "Scores of those reviews' current revisions; missing = cannot judge / not reached (never 0).",
+    Table("scores", "Scores of those reviews: value/label = the blind value (last revision before the reviewer "
+                    "could see the others; what alpha and the explorer count), final_value/final_label = the "
+                    "newest revision's; missing = cannot judge / not reached (never 0).",
           _columns("review_id:int interview_id:int metric:string metric_version:int metric_version_id:int "
-                   "value:float label:string missing:bool missing_reason:string"), _score_rows),
+                   "value:float label:string missing:bool missing_reason:string final_value:float "
+                   "final_label:string revised_after_unblinding:bool"), _score_rows),
     Table("agreement", "Krippendorff's alpha per metric version and slice (public results of the agreement job).",
           _columns("metric_version_id:int slice_type:string slice_value:string slice_label:string level:string "
                    "alpha:float ci_low:float ci_high:float undefined_reason:string units:int pairable_values:int "
-                   "raters:int computed_at:string"), _agreement_rows),
+                   "raters:int q_below_667:float q_below_800:float small_sample:bool computed_at:string"),
+          _agreement_rows),
     Table("consensus", "Per interview and metric version: the consensus the explorer averages (see its method).",
           _columns("interview_id:int metric_version_id:int raters_kind:string consensus:float raters_with_value:int "
                    "raters_assessed:int"), _consensus_rows),
@@ -371,6 +419,12 @@ Tables (each as .csv, .jsonl and .parquet; JSON-valued columns are JSON text in 
 CSV cells that would start with = + - @, a tab or a carriage return are prefixed with an
 apostrophe so spreadsheets do not run them as formulas; JSONL and Parquet hold the exact text.
 Scores: value NULL and label empty = missing ("cannot judge" / topic not reached), never zero.
+Blind and final values: a reviewer who has submitted sees the other reviews and may revise. scores.value
+and scores.label are each reviewer's blind value (their last revision submitted before another review
+of the interview was visible to them; reviews.blind_revision), the value headline alpha and every
+explorer number count. scores.final_value / final_label are the newest revision's (reviews.revision);
+revised_after_unblinding marks where they differ in origin. Agreement: q_below_667 / q_below_800 =
+bootstrap probability that alpha is below 0.667 / 0.800; small_sample = fewer than 30 pairable units.
 Reviews counted: every review of an interview once it is reviewed (review is blind until then);
 before that only model judges' reviews, and only in studies whose judge scores are published data.
 

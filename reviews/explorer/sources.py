@@ -22,8 +22,8 @@ from commons.models import Interview
 from reviews.explorer import rater_values
 from reviews.explorer.filters import Filters
 from reviews.explorer.models import InterviewConsensus, Scope
-from reviews.models import Review, Score
-from reviews.selectors import judge_scores_public_q
+from reviews.models import Review
+from reviews.selectors import blind_scores, judge_scores_public_q
 
 NO_INTERVIEWER = 0  # key of interviews without a recorded interviewer
 
@@ -196,7 +196,7 @@ class RaterSource:
         else:
             reviews = reviews.filter(kind=Review.Kind.HUMAN, reviewer_id=self.rater_id,
                                      interview__status=Interview.Status.REVIEWED)
-        current = Score.objects.filter(revision__is_current=True, revision__review__in=reviews.values("pk"))
+        current = blind_scores().filter(revision__review__in=reviews.values("pk"))  # the values alpha reads
         scores = current if ids is None else current.filter(metric_version_id__in=ids)
         rows = rater_values.one_rater(scores)  # a judge's replicates pooled by reviews.pooling
         rows += rater_values.one_rater_derived(current, ids)  # derived versions: per revision, then pooled

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from reviews.reliability.models import AgreementResult, RecomputeRequest, UnitDisagreement
+from reviews.services.values_seen import record_values_seen
 
 
 class ReadOnly(admin.ModelAdmin):
@@ -23,8 +24,27 @@ class AgreementResultAdmin(ReadOnly):
 
 @admin.register(UnitDisagreement)
 class UnitDisagreementAdmin(ReadOnly):
+    """Per-interview disagreement, values included, for interviews in review too: whoever is shown them is recorded
+    (`reviews.services.values_seen`) and may no longer take a review place on those interviews."""
+
     list_display = ["metric_version", "interview", "n_values", "relative_disagreement", "computed_at"]
     ordering = ["-relative_disagreement"]
+
+    def changelist_view(self, request, extra_context=None):  # noqa: ANN001, ANN201 - Django's signature
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:  # the rows shown; their disagreement is computed from the values
+            record_values_seen(user=request.user, interview_ids=[r.interview_id for r in changelist.result_list],
+                               where="admin: unit disagreement list")
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):  # noqa: ANN001, ANN201
+        response = super().change_view(request, object_id, form_url, extra_context)
+        shown = getattr(response, "context_data", {}).get("original")
+        if shown is not None:
+            record_values_seen(user=request.user, interview_ids=[shown.interview_id],
+                               where="admin: unit disagreement values")
+        return response
 
 
 @admin.register(RecomputeRequest)

@@ -264,10 +264,11 @@ def adjudication_queue(user: User, *, metric: str | None = None) -> QuerySet[Uni
     """Units whose reviewers disagree beyond the threshold, worst first. Curators only (callers check)."""
     if not _is_curator(user):
         return UnitDisagreement.objects.none()
-    # A curator who is also reviewing an interview stays blind to it until their own review is in.
+    # Only interviews whose reviews are public (reviewed): the list shows reviewers' values, and a curator who saw
+    # them for an interview still in review could then take a place on it and not be blind. (Reviewed interviews
+    # take no new reviewer, and a reviewed interview is never blind to anyone, so `blind_interviews` is moot here.)
     qs = (UnitDisagreement.objects.filter(relative_disagreement__gt=conf.flag_threshold(),
-                                          interview__in=Interview.objects.exclude(status=Interview.Status.WITHDRAWN))
-          .exclude(interview__in=blind_interviews(user).values("pk"))
+                                          interview__status=Interview.Status.REVIEWED)
           .select_related("metric_version__metric", "interview__target_model")
           .order_by("-relative_disagreement", "interview_id", "metric_version_id"))
     if metric:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from commons.models import Interview, User
 from commons.services import ServiceError, record_audit
 from reviews import conf, selectors
-from reviews.models import Assignment, Review
+from reviews.models import Assignment, Review, ValuesSeen
 from reviews.services.common import require_curator, require_reviewer
 from reviews.services.people import ensure_profile
 
@@ -125,6 +125,9 @@ def claim_next(*, reviewer: User) -> Assignment:
             record_audit(actor=reviewer, verb="review.claim", target=slot,
                          data={"interview": interview.pk, "expires_at": expires.isoformat()})
             return slot
+    if ValuesSeen.objects.filter(user=reviewer, interview__status__in=selectors.REVIEWABLE).exists():
+        raise ServiceError("No interview is waiting for you right now. Interviews whose reviewers' values you have "
+                           "seen are never offered to you (your review would not be blind). Check back later.", "queue")
     raise ServiceError("No interview is waiting for you right now. Check back later.", "queue")
 
 
@@ -149,6 +152,10 @@ def assign_reviewer(*, actor: User, interview: Interview, reviewer: User, due_at
                            "own review is in; ask another curator.", "reviewer")
     if not reviewer.is_reviewer:
         raise ServiceError(f"{reviewer} is not an approved reviewer.", "reviewer")
+    if selectors.has_seen_values(reviewer, interview):
+        who = "You have" if reviewer.pk == actor.pk else f"{reviewer} has"
+        raise ServiceError(f"{who} seen this interview's reviewers' values while it was in review, so cannot take "
+                           f"a place on it: the review would not be blind. Assign another reviewer.", "reviewer")
     if interview.status not in selectors.REVIEWABLE:
         raise ServiceError(f"Only submitted interviews can be assigned; this one is {interview.get_status_display().lower()}.",
                            "interview")

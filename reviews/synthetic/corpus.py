@@ -315,7 +315,10 @@ def _review_rows(cast: Cast, drawn: _Interviews, raters: _Raters, review_ids: np
                    "judge_id": rater if kind == "judge" else None,
                    "prompt_version": "synthetic-v1" if kind == "judge" else "", "replicate": replicate,
                    "source": "synthetic" if kind == "judge" else "", "status": "submitted",
-                   "current_revision_id": int(revision_ids[j]), "created_at": when, "submitted_at": when}
+                   "current_revision_id": int(revision_ids[j]), "created_at": when, "submitted_at": when,
+                   # All of an interview's reviews are submitted at one moment: each human could see the others
+                   # from then on, and their one revision (submitted then) is their blind value.
+                   "unblinded_at": when if kind == "human" else None}
 
 
 def _revision_rows(drawn: _Interviews, raters: _Raters, review_ids: npt.NDArray[np.int64],

@@ -66,6 +66,30 @@ def alpha_interval(result: dict | None) -> str:
     return _bracket(result, "")
 
 
+Q_TITLE = ("Krippendorff's q: the bootstrap probability that alpha is below 0.667 (first) and below 0.800 "
+           "(second) — the share of resamples of interviews whose alpha falls under each threshold")
+SMALL_TITLE = "Fewer than 30 pairable interviews: percentile intervals under-cover at this size"
+
+
+def _q(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+@register.filter
+def alpha_q(result: dict | None) -> str:
+    """Krippendorff's q beside a stored alpha ("q<.667 .12 · q<.800 .85") and the small-sample mark; "" when none."""
+    if not result or result.get("alpha") is None:
+        return ""
+    parts = []
+    if result.get("q_below_667") is not None:
+        parts.append(format_html('<span class="q" title="{}"><span class="q-part">P(α&lt;.667) {}</span><span class="q-sep"> · </span>'
+                                 '<span class="q-part">P(α&lt;.800) {}</span></span>', Q_TITLE,
+                                 _q(result["q_below_667"]), _q(result.get("q_below_800"))))
+    if result.get("small_sample"):
+        parts.append(format_html('<span class="mark mark-small_sample" title="{}">small sample</span>', SMALL_TITLE))
+    return format_html_join(" ", "{}", ((p,) for p in parts)) if parts else ""
+
+
 @register.filter
 def heat(cell: dict | None, metric: dict) -> str:
     """A colour class from the cell's mean on the metric's scale (10 steps)."""
@@ -223,12 +247,9 @@ def alpha_with_n(result: dict | None) -> str:
     if result.get("alpha") is None:
         return format_html('<span class="muted" title="{}">α undefined ({})</span>',
                            "Alpha is undefined for this slice", result.get("reason") or "not computed")
-    small = format_html(' <span class="mark mark-small_sample" title="{}">small sample</span>',
-                        "Fewer than 30 pairable interviews: percentile intervals under-cover at this size"
-                        ) if result.get("small_sample") else ""
     units = result.get("units")
-    return format_html('{} <span class="small">{}</span> <span class="muted small">· {} interview{}</span>{}',
-                       alpha(result), alpha_interval(result), units, "" if units == 1 else "s", small)
+    return format_html('{} <span class="small">{}</span> <span class="muted small">· {} interview{}</span> {}',
+                       alpha(result), alpha_interval(result), units, "" if units == 1 else "s", alpha_q(result))
 
 
 @register.filter
