@@ -48,6 +48,7 @@ from reviews.reliability import conf, discussion, selectors
 from reviews.reliability.models import AgreementResult, Audience, RecomputeRequest, UnitDisagreement
 from reviews.reliability.slicing import (
     Q_THRESHOLDS,
+    HeadlineMemo,
     Params,
     SliceInput,
     SliceStatistics,
@@ -242,12 +243,14 @@ def recompute_metric_version(*, metric_version_id: int, force: bool = False) -> 
                                                          scale, params) for piece in pieces}
     stored = _stored_fingerprints(version)
     computed: dict[tuple[str, str, str], tuple[SliceStatistics, PostDiscussionAlpha]] = {}
+    memo: HeadlineMemo = {}  # slices with the same inputs (often a public slice and its internal one) share figures
 
     def compute(piece: SliceInput) -> tuple[SliceStatistics, PostDiscussionAlpha]:
         if piece.key not in computed:
             stats = slice_statistics(
                 piece, scale, params, prints[piece.key], labels,
-                with_raters=piece.audience == Audience.INTERNAL, max_pairwise_raters=conf.max_pairwise_raters())
+                with_raters=piece.audience == Audience.INTERNAL, max_pairwise_raters=conf.max_pairwise_raters(),
+                memo=memo)
             computed[piece.key] = stats, (discussion.post_discussion_alpha(post[piece.key], stats.alpha, scale),
                                           post[piece.key].revised_values)
         return computed[piece.key]

@@ -379,17 +379,46 @@ def _finite_or_none(value: float | None) -> float | None:
     return float(value)
 
 
-def slice_statistics(piece: SliceInput, scale: Scale, params: Params, fingerprint_hex: str, labels: Labels,
-                     *, with_raters: bool, max_pairwise_raters: int) -> SliceStatistics:
-    ratings = Ratings.from_triples(piece.units, piece.raters, piece.values, level=scale.level,  # type: ignore[arg-type]
-                                   value_domain=scale.domain)
+@dataclass(frozen=True)
+class _Headline:
+    ratings: Ratings
+    alpha: AlphaResult
+    interval: BootstrapInterval
+    q: dict[float, float | None]
+
+
+# Statistics of slices already computed in this recompute, by fingerprint: slices with the same triples
+# (a public slice equal to its internal one, "all" equal to the only study) are computed once.
+HeadlineMemo = dict[str, _Headline]
+
+
+def _headline(piece: SliceInput, scale: Scale, params: Params, seed: int) -> _Headline:
+    ratings = Ratings.from_triples(np.asarray(piece.units, dtype=np.int64), _rater_array(piece.raters), piece.values,
+                                   level=scale.level, value_domain=scale.domain)  # type: ignore[arg-type]
     alpha = compute_alpha(ratings)
-    seed = seed_for(fingerprint_hex)
     interval, q = BootstrapInterval(None, None, 0), dict.fromkeys(Q_THRESHOLDS)
     if alpha.alpha is not None and params.n_replicates > 0:
         replicates = bootstrap_replicates(ratings, n_replicates=params.n_replicates, seed=seed)
         interval = percentile_interval(replicates, params.confidence)
         q = {threshold: probability_below(replicates, threshold) for threshold in Q_THRESHOLDS}
+    return _Headline(ratings, alpha, interval, q)
+
+
+def _rater_array(raters: list[str]) -> Any:
+    """Rater keys as a numpy string array (coded by one sort instead of a Python loop); a list if empty."""
+    return np.asarray(raters, dtype=str) if raters else raters
+
+
+def slice_statistics(piece: SliceInput, scale: Scale, params: Params, fingerprint_hex: str, labels: Labels,
+                     *, with_raters: bool, max_pairwise_raters: int,
+                     memo: HeadlineMemo | None = None) -> SliceStatistics:
+    seed = seed_for(fingerprint_hex)
+    found = memo.get(fingerprint_hex) if memo is not None else None
+    if found is None:
+        found = _headline(piece, scale, params, seed)
+        if memo is not None:
+            memo[fingerprint_hex] = found
+    ratings, alpha, interval, q = found.ratings, found.alpha, found.interval, found.q
     raters: list[dict[str, Any]] = []
     pairwise: dict[str, Any] = {}
     if with_raters and ratings.n_ratings:

@@ -315,7 +315,8 @@ def _review_rows(cast: Cast, drawn: _Interviews, raters: _Raters, review_ids: np
                    "judge_id": rater if kind == "judge" else None,
                    "prompt_version": "synthetic-v1" if kind == "judge" else "", "replicate": replicate,
                    "source": "synthetic" if kind == "judge" else "", "status": "submitted",
-                   "current_revision_id": int(revision_ids[j]), "created_at": when, "submitted_at": when}
+                   "current_revision_id": int(revision_ids[j]), "created_at": when, "submitted_at": when,
+                   "unblinded_at": None}  # synthetic reviewers never see each other's reviews
 
 
 def _revision_rows(drawn: _Interviews, raters: _Raters, review_ids: npt.NDArray[np.int64],
