@@ -68,8 +68,7 @@ def bootstrap_replicates(
     # A replicate's alpha is linear in how often each *kind* of unit was drawn: units with the same value
     # counts contribute the same. Tallying draws per kind (usually tens, at most a few hundred on a small
     # scale) instead of per unit keeps the weight matrix and its products small; the draws are the same.
-    kinds, kind_of_unit = np.unique(counts, axis=0, return_inverse=True)
-    kind_of_unit = kind_of_unit.reshape(-1).astype(np.intp, copy=False)
+    kinds, kind_of_unit = _unit_kinds(counts)
     replicate = _ReplicateAlpha(ratings, kinds, kinds.sum(axis=1))
     rng = np.random.default_rng(seed)
     chunk = max(1, package._BOOTSTRAP_CELLS // n_units)
@@ -115,6 +114,18 @@ def probability_below(replicates: BootstrapReplicates, threshold: float) -> floa
     if used.size == 0:
         return None
     return float(np.count_nonzero(used < threshold) / used.size)
+
+
+def _unit_kinds(counts: FloatArray) -> tuple[FloatArray, IntArray]:
+    """The distinct rows of `counts` and each unit's row among them; every unit its own kind where the counts
+    cannot be packed into one integer key (many values, or many ratings per unit)."""
+    n_units, n_values = counts.shape
+    base = int(counts.max()) + 1 if counts.size else 1
+    if n_values * np.log2(max(base, 2)) >= 62:
+        return counts, np.arange(n_units, dtype=np.intp)
+    keys = counts.astype(np.int64) @ (np.int64(base) ** np.arange(n_values, dtype=np.int64))
+    _, first, kind_of_unit = np.unique(keys, return_index=True, return_inverse=True)
+    return counts[first], kind_of_unit.reshape(-1).astype(np.intp, copy=False)
 
 
 def _draw_weights(drawn: IntArray, n_kinds: int) -> FloatArray:

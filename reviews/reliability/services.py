@@ -44,6 +44,7 @@ from commons.services import record_audit
 from reviews import derived_values
 from reviews.models import MetricVersion, Review, Score
 from reviews.agreement import AlphaResult
+from reviews.agreement.blas import one_blas_thread
 from reviews.reliability import conf, discussion, selectors
 from reviews.reliability.models import AgreementResult, Audience, RecomputeRequest, UnitDisagreement
 from reviews.reliability.slicing import (
@@ -222,6 +223,11 @@ def recompute_metric_version(*, metric_version_id: int, force: bool = False) -> 
 
     `force` rewrites results even when their fingerprint is unchanged (after a code change).
     """
+    with one_blas_thread():  # small products: BLAS threads cost more than they give (`reviews.agreement.blas`)
+        return _recompute_metric_version(metric_version_id, force=force)
+
+
+def _recompute_metric_version(metric_version_id: int, *, force: bool) -> RecomputeOutcome | None:
     started = time.monotonic()
     version = MetricVersion.objects.select_related("metric").filter(pk=metric_version_id).first()
     if version is None:
@@ -237,8 +243,8 @@ def recompute_metric_version(*, metric_version_id: int, force: bool = False) -> 
     units = selectors.unit_infos({r.unit for r in rows} | {r.unit for r in newest})
     labels = selectors.labels_for(rows + newest, units)
     pieces = build_slices(rows, units, scale, labels)
-    post = discussion.post_discussion_pieces(pieces, build_slices(newest, units, scale, labels)
-                                             if newest is not rows else pieces)
+    post = (discussion.post_discussion_pieces(pieces, build_slices(newest, units, scale, labels))
+            if newest is not rows else discussion.unrevised(pieces))
     prints = {piece.key: discussion.combined_fingerprint(fingerprint(piece, scale, params), post.get(piece.key),
                                                          scale, params) for piece in pieces}
     stored = _stored_fingerprints(version)

@@ -270,6 +270,23 @@ class _Slices:
         return found
 
 
+def _unit_targets(slices: _Slices, everything: SliceInput, kind: str, kind_label: str, info: UnitInfo,
+                  labels: Labels) -> list[SliceInput]:
+    """The slices a rating of this kind on this unit counts in."""
+    targets = [everything, slices.get("reviewer_kind", kind, kind_label),
+               slices.get("target_model", str(info.target_model_id),
+                          labels.target_models.get(info.target_model_id, f"model {info.target_model_id}"))]
+    if info.study_id is not None:
+        targets.append(slices.get("study", str(info.study_id),
+                                  labels.studies.get(info.study_id, f"study {info.study_id}")))
+    if info.interviewer_id is not None:
+        targets.append(slices.get("interviewer", str(info.interviewer_id),
+                                  labels.interviewers.get(info.interviewer_id, f"interviewer {info.interviewer_id}")))
+    targets.extend(slices.get("condition", f"{factor}={level}", f"{factor}: {level}")
+                   for factor, level in condition_items(info.conditions))
+    return targets
+
+
 def _audience_slices(audience: str, kept: dict[str, set[int]], humans: list[tuple[int, str, Any]],
                      judges: list[tuple[int, str, Any]],
                      replicates: dict[tuple[int, str], list[tuple[int, int, Any]]],
@@ -278,22 +295,13 @@ def _audience_slices(audience: str, kept: dict[str, set[int]], humans: list[tupl
     everything = slices.get("all", "", "All interviews")
     for kind, ratings in (("human", humans), ("judge", judges)):
         kind_label = "Human reviewers only" if kind == "human" else "Model judges only (one rater per judge)"
+        targets_of: dict[int, list[SliceInput]] = {}  # a unit's slices, worked out once for all its ratings
         for unit, rater, value in ratings:
-            if unit not in kept[kind]:
-                continue
-            info = units[unit]
-            targets = [everything, slices.get("reviewer_kind", kind, kind_label),
-                       slices.get("target_model", str(info.target_model_id),
-                                  labels.target_models.get(info.target_model_id, f"model {info.target_model_id}"))]
-            if info.study_id is not None:
-                targets.append(slices.get("study", str(info.study_id),
-                                          labels.studies.get(info.study_id, f"study {info.study_id}")))
-            if info.interviewer_id is not None:
-                targets.append(slices.get("interviewer", str(info.interviewer_id),
-                                          labels.interviewers.get(info.interviewer_id,
-                                                                  f"interviewer {info.interviewer_id}")))
-            targets.extend(slices.get("condition", f"{factor}={level}", f"{factor}: {level}")
-                           for factor, level in condition_items(info.conditions))
+            targets = targets_of.get(unit)
+            if targets is None:
+                if unit not in kept[kind]:
+                    continue
+                targets = targets_of[unit] = _unit_targets(slices, everything, kind, kind_label, units[unit], labels)
             for target in targets:
                 target.add(unit, rater, value)
 
