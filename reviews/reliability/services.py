@@ -372,6 +372,13 @@ def _store_units(version: MetricVersion, piece: SliceInput, stats: SliceStatisti
     sql = (f"INSERT INTO {table} ({', '.join(connection.ops.quote_name(c) for c in columns)}) "
            f"VALUES ({', '.join(['%s'] * len(columns))})")
     stamp = UnitDisagreement._meta.get_field("computed_at").get_db_prep_value(now, connection)
+    if connection.vendor == "postgresql":  # COPY: one stream instead of a statement per 2,000 rows
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((version.pk, row.unit, row.n_values, json.dumps(row.values), row.mean_pairwise_difference,
+                                row.relative_disagreement, row.value_range, row.value_std, now))
+        return len(rows)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 2000):
             cursor.executemany(sql, [
