@@ -114,14 +114,18 @@ def _count_raters(ratings: Ratings) -> int:
 
 
 def _result(
-    coincidences: FloatArray,
+    coincidences: FloatArray | None,
     margins: FloatArray,
     ratings: Ratings,
     *,
     n_units: int,
     n_raters: int,
+    observed_total: float | None = None,
 ) -> AlphaResult:
-    """Alpha from a coincidence matrix and its (exact) margins, or the reason it is undefined."""
+    """Alpha from a coincidence matrix and its (exact) margins, or the reason it is undefined.
+
+    Outside the ordinal level the distances do not depend on the margins, so instead of the matrix a caller
+    may give ``observed_total`` = sum_ck o_ck delta²_ck."""
     n = float(margins.sum())
 
     def undefined(reason: str, d_o: float | None = None, d_e: float | None = None) -> AlphaResult:
@@ -136,7 +140,10 @@ def _result(
     if np.count_nonzero(margins) < 2:
         return undefined(NO_VARIATION, 0.0, 0.0)
     differences = _differences(ratings.level, ratings.numeric_values, margins)
-    observed = float((coincidences * differences).sum()) / n
+    if observed_total is None:
+        assert coincidences is not None
+        observed_total = float((coincidences * differences).sum())
+    observed = observed_total / n
     expected = float(margins @ differences @ margins) / (n * (n - 1.0))
     if not expected > 0.0:
         return undefined(ZERO_EXPECTED_DISAGREEMENT, observed, expected)

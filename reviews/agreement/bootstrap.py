@@ -6,7 +6,9 @@ with weight w_bu = how often unit u was drawn: margins W @ counts, observed-disa
 W @ q with q_u = sum_{i != j in u} delta² / (m_u - 1). The ordinal metric depends on each
 replicate's own margins; there D_o comes from the replicate's ranks r_b through
 sum_ck o_ck (r_c - r_k)² = 2 sum_c n_c r_c² - 2 sum_u w_u ((n_u . r_b)² - n_u . r_b²) / (m_u - 1).
-Replicates run in chunks of a (replicates x units) weight matrix; no Python loop over replicates.
+Replicates run in chunks of a (replicates x units) draw matrix; no Python loop over replicates. Units
+with the same value counts contribute alike, so the weights are tallied per such kind of unit (a
+handful on a small scale) rather than per unit: the same draws, far smaller products.
 The interval is the percentile interval; replicates whose alpha is undefined are dropped and
 counted. (This is a unit bootstrap, not the resampling of pairable values in Krippendorff's and
 Hayes's KALPHA macro.)
@@ -63,13 +65,17 @@ def bootstrap_replicates(
     if n_units == 0 or _count_raters(ratings) < 2 or n_replicates == 0:
         return BootstrapReplicates(alphas, np.zeros(n_replicates, dtype=np.bool_))
     counts = _count_table(ratings, layout)
-    replicate = _ReplicateAlpha(ratings, counts, layout.m)
+    # A replicate's alpha is linear in how often each *kind* of unit was drawn: units with the same value
+    # counts contribute the same. Tallying draws per kind (usually tens, at most a few hundred on a small
+    # scale) instead of per unit keeps the weight matrix and its products small; the draws are the same.
+    kinds, kind_of_unit = _unit_kinds(counts)
+    replicate = _ReplicateAlpha(ratings, kinds, kinds.sum(axis=1))
     rng = np.random.default_rng(seed)
     chunk = max(1, package._BOOTSTRAP_CELLS // n_units)
     for start in range(0, n_replicates, chunk):
         stop = min(start + chunk, n_replicates)
         rows = draws[start:stop] if draws is not None else rng.integers(0, n_units, size=(stop - start, n_units))
-        alphas[start:stop] = replicate(_draw_weights(rows, n_units))
+        alphas[start:stop] = replicate(_draw_weights(kind_of_unit[rows], kinds.shape[0]))
     return BootstrapReplicates(alphas, ~np.isnan(alphas))
 
 
@@ -110,11 +116,23 @@ def probability_below(replicates: BootstrapReplicates, threshold: float) -> floa
     return float(np.count_nonzero(used < threshold) / used.size)
 
 
-def _draw_weights(rows: IntArray, n_units: int) -> FloatArray:
-    """How often each unit was drawn, per replicate: (replicates x units)."""
-    offsets = (np.arange(rows.shape[0], dtype=np.intp) * n_units)[:, None]
-    tally = np.bincount((rows + offsets).ravel(), minlength=rows.shape[0] * n_units)
-    return tally.reshape(rows.shape[0], n_units).astype(np.float64)
+def _unit_kinds(counts: FloatArray) -> tuple[FloatArray, IntArray]:
+    """The distinct rows of `counts` and each unit's row among them; every unit its own kind where the counts
+    cannot be packed into one integer key (many values, or many ratings per unit)."""
+    n_units, n_values = counts.shape
+    base = int(counts.max()) + 1 if counts.size else 1
+    if n_values * np.log2(max(base, 2)) >= 62:
+        return counts, np.arange(n_units, dtype=np.intp)
+    keys = counts.astype(np.int64) @ (np.int64(base) ** np.arange(n_values, dtype=np.int64))
+    _, first, kind_of_unit = np.unique(keys, return_index=True, return_inverse=True)
+    return counts[first], kind_of_unit.reshape(-1).astype(np.intp, copy=False)
+
+
+def _draw_weights(drawn: IntArray, n_kinds: int) -> FloatArray:
+    """How often a unit of each kind was drawn, per replicate: (replicates x kinds)."""
+    drawn += (np.arange(drawn.shape[0], dtype=np.intp) * n_kinds)[:, None]  # `drawn` is a fresh array
+    tally = np.bincount(drawn.ravel(), minlength=drawn.shape[0] * n_kinds)
+    return tally.reshape(drawn.shape[0], n_kinds).astype(np.float64)
 
 
 class _ReplicateAlpha:

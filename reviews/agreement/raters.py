@@ -67,13 +67,11 @@ def rater_agreement(ratings: Ratings) -> list[RaterAgreement]:
     disagreement = np.bincount(raters, weights=to_others, minlength=n_rater_ids)
     has_ratings = np.bincount(ratings.rater_codes, minlength=n_rater_ids) > 0
 
-    order = np.argsort(raters, kind="stable")
-    bounds = np.searchsorted(raters[order], np.arange(n_rater_ids + 1))
+    without_all = _alpha_without_each(ratings, counts, m, coincidences, margins, rows, codes, raters,
+                                      has_ratings, n_raters)
     out = []
     for r in range(n_rater_ids):
-        mine = order[bounds[r]:bounds[r + 1]]
-        without = _alpha_without(ratings, counts, m, coincidences, margins, rows[mine], codes[mine],
-                                 n_raters=n_raters - int(has_ratings[r]))
+        without = without_all[r]
         k = int(units_rated[r])
         if overall.alpha is None or k == 0:
             reason = overall.reason if overall.alpha is None else NO_PAIRABLE_VALUES
@@ -86,7 +84,7 @@ def rater_agreement(ratings: Ratings) -> list[RaterAgreement]:
     return out
 
 
-def _alpha_without(
+def _alpha_without_each(
     ratings: Ratings,
     counts: FloatArray,
     m: FloatArray,
@@ -94,20 +92,91 @@ def _alpha_without(
     margins: FloatArray,
     rows: IntArray,
     codes: IntArray,
-    *,
+    raters: IntArray,
+    has_ratings: npt.NDArray[np.bool_],
     n_raters: int,
-) -> AlphaResult:
-    """Alpha without one rater: only the units they rated change, so patch just those."""
-    before = counts[rows]
+) -> list[AlphaResult]:
+    """Alpha without each rater in turn. Removing one rating changes only its unit's coincidences, by an amount
+    that depends on the unit's value counts and the value removed alone; so the change is computed once per
+    such (counts, value) kind and summed per rater through a (raters x kinds) tally — no loop over ratings."""
+    if ratings.level != "ordinal":
+        return _alpha_without_each_fixed_distances(ratings, counts, m, coincidences, margins, rows, codes, raters,
+                                                   has_ratings, n_raters)
+    n_rater_ids = len(ratings.rater_ids)
+    n_values = len(ratings.values)
+    kinds_of_unit, kind_of_row = np.unique(counts, axis=0, return_inverse=True)
+    kind_of_row = kind_of_row.reshape(-1)
+    combo, combo_of_rating = np.unique(kind_of_row[rows] * n_values + codes, return_inverse=True)
+    combo_of_rating = combo_of_rating.reshape(-1)
+    kind, code = np.divmod(combo, n_values)
+    before = kinds_of_unit[kind]
+    m_before = before.sum(axis=1)
     after = before.copy()
-    after[np.arange(rows.size), codes] -= 1.0
-    m_after = m[rows] - 1.0
-    still_pairable = m_after >= 2.0
-    after, m_after = after[still_pairable], m_after[still_pairable]
-    patched = coincidences - _coincidences(before, m[rows]) + _coincidences(after, m_after)
-    patched_margins = margins - before.sum(axis=0) + after.sum(axis=0)
-    n_units = int(m.size - rows.size + after.shape[0])
-    return _result(patched, patched_margins, ratings, n_units=n_units, n_raters=n_raters)
+    after[np.arange(combo.size), code] -= 1.0
+    m_after = m_before - 1.0
+    stays = m_after >= 2.0  # a unit left with one rating is no longer pairable
+    change = -_each_coincidences(before, m_before)
+    change[stays] += _each_coincidences(after[stays], m_after[stays])
+    tally = np.zeros((n_rater_ids, combo.size))
+    np.add.at(tally, (raters, combo_of_rating), 1.0)
+    patched_all = coincidences[None, :, :] + (tally @ change.reshape(combo.size, n_values * n_values)).reshape(
+        n_rater_ids, n_values, n_values)
+    # A unit that stops being pairable takes its remaining rating out of the margins too.
+    margin_change = np.where(stays[:, None], after, 0.0) - before
+    patched_margins = margins[None, :] + tally @ margin_change
+    dropped_units = tally @ (~stays).astype(np.float64)
+    out = []
+    for r in range(n_rater_ids):
+        out.append(_result(patched_all[r], patched_margins[r], ratings,
+                           n_units=int(m.size - round(dropped_units[r])),
+                           n_raters=n_raters - int(has_ratings[r])))
+    return out
+
+
+def _alpha_without_each_fixed_distances(
+    ratings: Ratings,
+    counts: FloatArray,
+    m: FloatArray,
+    coincidences: FloatArray,
+    margins: FloatArray,
+    rows: IntArray,
+    codes: IntArray,
+    raters: IntArray,
+    has_ratings: npt.NDArray[np.bool_],
+    n_raters: int,
+) -> list[AlphaResult]:
+    """`_alpha_without_each` where delta² does not depend on the margins (nominal, interval, ratio): alpha needs
+    only sum_ck o_ck delta²_ck, and removing a rating changes it by a number per rating (no V x V per rating)."""
+    n_rater_ids = len(ratings.rater_ids)
+    differences = _differences(ratings.level, ratings.numeric_values, margins)
+    observed_total = float((coincidences * differences).sum())
+    towards = counts @ differences  # (counts_u . delta²)_c for each pairable unit u and value c
+    unit_sum = (towards * counts).sum(axis=1)  # counts_u delta² counts_u (delta² has a zero diagonal)
+    m_rating = m[rows]
+    stays = m_rating >= 3.0  # a unit left with one rating is no longer pairable
+    # counts delta² counts after taking one value c out: the old sum less twice the row of c.
+    after_sum = unit_sum[rows] - 2.0 * towards[rows, codes]
+    change = -unit_sum[rows] / (m_rating - 1.0)
+    change[stays] += after_sum[stays] / (m_rating[stays] - 2.0)
+    observed_change = np.bincount(raters, weights=change, minlength=n_rater_ids)
+    # The margins lose the value taken out, and a unit that stops being pairable its other value too.
+    margin_change = np.zeros((n_rater_ids, margins.size))
+    np.add.at(margin_change, (raters[stays], codes[stays]), -1.0)
+    gone = ~stays
+    np.add.at(margin_change, raters[gone], -counts[rows[gone]])
+    dropped_units = np.bincount(raters[gone], minlength=n_rater_ids)
+    return [_result(None, margins + margin_change[r], ratings, n_units=int(m.size - dropped_units[r]),
+                    n_raters=n_raters - int(has_ratings[r]), observed_total=observed_total + float(observed_change[r]))
+            for r in range(n_rater_ids)]
+
+
+def _each_coincidences(counts: FloatArray, m: FloatArray) -> FloatArray:
+    """The coincidence matrix of each unit alone (units x values x values)."""
+    each = counts[:, :, None] * counts[:, None, :]
+    diagonal = np.arange(counts.shape[1])
+    each[:, diagonal, diagonal] -= counts
+    each /= (m - 1.0)[:, None, None]
+    return each
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,12 @@ def post_discussion_pieces(blind: Sequence[SliceInput], newest: Sequence[SliceIn
     return out
 
 
+def unrevised(blind: Sequence[SliceInput]) -> dict[tuple[str, str, str], PostDiscussion]:
+    """`post_discussion_pieces` where no review was revised after unblinding: every slice is its own counterpart
+    (without comparing every value to itself)."""
+    return {piece.key: PostDiscussion(piece, 0) for piece in blind}
+
+
 def combined_fingerprint(headline: str, post: PostDiscussion | None, scale: Scale, params: Params) -> str:
     """The headline slice's fingerprint, and the newest revisions' only where they differ from the blind values
     (a slice nobody revised after unblinding keeps its stored fingerprint)."""

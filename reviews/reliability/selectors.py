@@ -7,6 +7,7 @@ blind; a model judge's values count before that only where the study publishes i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,29 +95,35 @@ def public_unit_ids(unit_ids: set[int]) -> set[int]:
     return {pk for pk, status in _listed_statuses(unit_ids).items() if status == Interview.Status.REVIEWED}
 
 
-def _listed_statuses(unit_ids: set[int]) -> dict[int, str]:
-    found: dict[int, str] = {}
+# Above this many units one scan of the interviews table (kept rows filtered here) beats id lists in chunks.
+_SCAN_UNITS = 5000
+
+
+def _in_chunks(qs: QuerySet[Interview], unit_ids: set[int], *fields: str) -> Iterator[tuple[Any, ...]]:
+    """`fields` of the interviews of `qs` among `unit_ids`: by id lists of 500, or for many units one scan."""
+    if len(unit_ids) > _SCAN_UNITS:
+        yield from (row for row in qs.order_by().values_list(*fields).iterator(chunk_size=20000)
+                    if row[0] in unit_ids)
+        return
     ids = sorted(unit_ids)
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        found.update(listed_interviews(AnonymousUser()).filter(pk__in=chunk).values_list("pk", "status"))
-    return found
+        yield from qs.filter(pk__in=ids[start:start + 500]).order_by().values_list(*fields)
+
+
+def _listed_statuses(unit_ids: set[int]) -> dict[int, str]:
+    return {pk: status for pk, status in _in_chunks(listed_interviews(AnonymousUser()), unit_ids, "pk", "status")}
 
 
 def unit_infos(unit_ids: set[int]) -> dict[int, UnitInfo]:
     statuses = _listed_statuses(unit_ids)
     public = {pk for pk, status in statuses.items() if status == Interview.Status.REVIEWED}
     infos: dict[int, UnitInfo] = {}
-    ids = sorted(unit_ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        for pk, study_id, target_model_id, interviewer_id, conditions, published in (
-                Interview.objects.filter(pk__in=chunk).exclude(status=Interview.Status.WITHDRAWN).order_by()
-                .values_list("pk", "study_id", "target_model_id", "interviewer_id", "conditions",
-                             "study__judge_scores_public")):
-            infos[pk] = UnitInfo(study_id, target_model_id, interviewer_id,
-                                 conditions if isinstance(conditions, dict) else {}, pk in public,
-                                 listed=pk in statuses, judge_scores_published=bool(published))
+    for pk, study_id, target_model_id, interviewer_id, conditions, published in _in_chunks(
+            Interview.objects.exclude(status=Interview.Status.WITHDRAWN), unit_ids,
+            "pk", "study_id", "target_model_id", "interviewer_id", "conditions", "study__judge_scores_public"):
+        infos[pk] = UnitInfo(study_id, target_model_id, interviewer_id,
+                             conditions if isinstance(conditions, dict) else {}, pk in public,
+                             listed=pk in statuses, judge_scores_published=bool(published))
     return infos
 
 

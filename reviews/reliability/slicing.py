@@ -270,6 +270,23 @@ class _Slices:
         return found
 
 
+def _unit_targets(slices: _Slices, everything: SliceInput, kind: str, kind_label: str, info: UnitInfo,
+                  labels: Labels) -> list[SliceInput]:
+    """The slices a rating of this kind on this unit counts in."""
+    targets = [everything, slices.get("reviewer_kind", kind, kind_label),
+               slices.get("target_model", str(info.target_model_id),
+                          labels.target_models.get(info.target_model_id, f"model {info.target_model_id}"))]
+    if info.study_id is not None:
+        targets.append(slices.get("study", str(info.study_id),
+                                  labels.studies.get(info.study_id, f"study {info.study_id}")))
+    if info.interviewer_id is not None:
+        targets.append(slices.get("interviewer", str(info.interviewer_id),
+                                  labels.interviewers.get(info.interviewer_id, f"interviewer {info.interviewer_id}")))
+    targets.extend(slices.get("condition", f"{factor}={level}", f"{factor}: {level}")
+                   for factor, level in condition_items(info.conditions))
+    return targets
+
+
 def _audience_slices(audience: str, kept: dict[str, set[int]], humans: list[tuple[int, str, Any]],
                      judges: list[tuple[int, str, Any]],
                      replicates: dict[tuple[int, str], list[tuple[int, int, Any]]],
@@ -278,22 +295,13 @@ def _audience_slices(audience: str, kept: dict[str, set[int]], humans: list[tupl
     everything = slices.get("all", "", "All interviews")
     for kind, ratings in (("human", humans), ("judge", judges)):
         kind_label = "Human reviewers only" if kind == "human" else "Model judges only (one rater per judge)"
+        targets_of: dict[int, list[SliceInput]] = {}  # a unit's slices, worked out once for all its ratings
         for unit, rater, value in ratings:
-            if unit not in kept[kind]:
-                continue
-            info = units[unit]
-            targets = [everything, slices.get("reviewer_kind", kind, kind_label),
-                       slices.get("target_model", str(info.target_model_id),
-                                  labels.target_models.get(info.target_model_id, f"model {info.target_model_id}"))]
-            if info.study_id is not None:
-                targets.append(slices.get("study", str(info.study_id),
-                                          labels.studies.get(info.study_id, f"study {info.study_id}")))
-            if info.interviewer_id is not None:
-                targets.append(slices.get("interviewer", str(info.interviewer_id),
-                                          labels.interviewers.get(info.interviewer_id,
-                                                                  f"interviewer {info.interviewer_id}")))
-            targets.extend(slices.get("condition", f"{factor}={level}", f"{factor}: {level}")
-                           for factor, level in condition_items(info.conditions))
+            targets = targets_of.get(unit)
+            if targets is None:
+                if unit not in kept[kind]:
+                    continue
+                targets = targets_of[unit] = _unit_targets(slices, everything, kind, kind_label, units[unit], labels)
             for target in targets:
                 target.add(unit, rater, value)
 
@@ -379,17 +387,46 @@ def _finite_or_none(value: float | None) -> float | None:
     return float(value)
 
 
-def slice_statistics(piece: SliceInput, scale: Scale, params: Params, fingerprint_hex: str, labels: Labels,
-                     *, with_raters: bool, max_pairwise_raters: int) -> SliceStatistics:
-    ratings = Ratings.from_triples(piece.units, piece.raters, piece.values, level=scale.level,  # type: ignore[arg-type]
-                                   value_domain=scale.domain)
+@dataclass(frozen=True)
+class _Headline:
+    ratings: Ratings
+    alpha: AlphaResult
+    interval: BootstrapInterval
+    q: dict[float, float | None]
+
+
+# Statistics of slices already computed in this recompute, by fingerprint: slices with the same triples
+# (a public slice equal to its internal one, "all" equal to the only study) are computed once.
+HeadlineMemo = dict[str, _Headline]
+
+
+def _headline(piece: SliceInput, scale: Scale, params: Params, seed: int) -> _Headline:
+    ratings = Ratings.from_triples(np.asarray(piece.units, dtype=np.int64), _rater_array(piece.raters), piece.values,
+                                   level=scale.level, value_domain=scale.domain)  # type: ignore[arg-type]
     alpha = compute_alpha(ratings)
-    seed = seed_for(fingerprint_hex)
     interval, q = BootstrapInterval(None, None, 0), dict.fromkeys(Q_THRESHOLDS)
     if alpha.alpha is not None and params.n_replicates > 0:
         replicates = bootstrap_replicates(ratings, n_replicates=params.n_replicates, seed=seed)
         interval = percentile_interval(replicates, params.confidence)
         q = {threshold: probability_below(replicates, threshold) for threshold in Q_THRESHOLDS}
+    return _Headline(ratings, alpha, interval, q)
+
+
+def _rater_array(raters: list[str]) -> Any:
+    """Rater keys as a numpy string array (coded by one sort instead of a Python loop); a list if empty."""
+    return np.asarray(raters, dtype=str) if raters else raters
+
+
+def slice_statistics(piece: SliceInput, scale: Scale, params: Params, fingerprint_hex: str, labels: Labels,
+                     *, with_raters: bool, max_pairwise_raters: int,
+                     memo: HeadlineMemo | None = None) -> SliceStatistics:
+    seed = seed_for(fingerprint_hex)
+    found = memo.get(fingerprint_hex) if memo is not None else None
+    if found is None:
+        found = _headline(piece, scale, params, seed)
+        if memo is not None:
+            memo[fingerprint_hex] = found
+    ratings, alpha, interval, q = found.ratings, found.alpha, found.interval, found.q
     raters: list[dict[str, Any]] = []
     pairwise: dict[str, Any] = {}
     if with_raters and ratings.n_ratings:
