@@ -21,6 +21,7 @@ from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -71,7 +72,65 @@ def acts_as_curator(request: Any) -> bool:
 def needs_second_factor(request: Any) -> bool:
     """A curator who would act as one but for the second factor."""
     user = getattr(request, "user", None)
-    return bool(user is not None and user.is_authenticated and user.is_curator and not acts_as_curator(request))
+    return bool(user is not None and user.is_authenticated and (user.is_curator or withheld(user))
+                and not acts_as_curator(request))
+
+
+# --- a curator without the second factor sees what a member sees ------------------------------------------
+# Every selector that widens a curator's view (private and draft interviews, hidden names, redacted text,
+# internal agreement) reads `user.is_curator`. For a request that lacks the second factor the role is set
+# aside on that request's user object, so all of them answer as for an ordinary member; User.save() puts it
+# back before writing, so a withheld role is never lost.
+
+WITHHELD = "curator_role_withheld"
+
+
+def withheld(user: Any) -> bool:
+    """The user is a curator whose role this request sets aside until the second factor is passed."""
+    return bool(getattr(user, WITHHELD, False))
+
+
+def withhold(user: Any) -> None:
+    user.is_curator = False
+    setattr(user, WITHHELD, True)
+
+
+def restore(user: Any) -> None:
+    """Give the role back (the second factor was just passed, or the object is about to be saved)."""
+    if withheld(user):
+        user.is_curator = True
+        setattr(user, WITHHELD, False)
+
+
+def withhold_without_second_factor(request: Any) -> None:
+    """Set a signed-in curator's role aside for this request unless it meets the second-factor rule."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_curator and not acts_as_curator(request):
+        withhold(user)
+
+
+class SecondFactorNeeded(PermissionDenied):
+    """Raised where a curator could go on once past the second factor (a private interview, withdrawing
+    someone's interview): the middleware answers it by sending them for the code, as curator pages do."""
+
+    def __init__(self) -> None:
+        super().__init__(API_MESSAGE)
+
+
+class CuratorSecondFactorMiddleware:
+    """Browser requests: a curator session that has not passed the second factor acts as a member's."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        withhold_without_second_factor(request)
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, SecondFactorNeeded) and not request.path.startswith("/api/"):
+            return _send_for_second_factor(request)
+        return None  # the API answers 403 with the message (DRF handles PermissionDenied)
 
 
 def _back_to(request: HttpRequest) -> str:
@@ -135,6 +194,7 @@ def record_setup_as_passed(sender: Any, request: HttpRequest | None, user: Any, 
     if request is None or authenticator.type != Authenticator.Type.TOTP:
         return
     record_authentication(request, user, "mfa", type=authenticator.type, id=authenticator.pk)
+    restore(user)  # this session has passed it now
     wanted = request.session.pop(CONTINUE_SESSION_KEY, "")
     if wanted and (user.is_curator or user.is_staff):
         messages.success(request, format_html(

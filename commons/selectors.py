@@ -14,7 +14,7 @@ from django.db.models.functions import Cast
 from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 
-from commons import redaction
+from commons import curators, redaction
 from commons.models import ApiToken, ImportJob, Interview, Interviewer, Study, TargetModel, Turn, User
 from commons.params import parse_id, require_id
 
@@ -99,6 +99,8 @@ def get_viewable_interview(user: User | AnonymousUser | None, pk: int) -> Interv
     """The interview, or 404 for anyone outside its scope (never 403: existence is not revealed)."""
     interview = viewable_interviews(user).filter(pk=pk).first()
     if interview is None:
+        if curators.withheld(user) and Interview.objects.filter(pk=pk).exists():
+            raise curators.SecondFactorNeeded()  # a curator would see it: ask for the code, not a 404
         raise Http404("No such interview.")
     return interview
 
@@ -116,6 +118,8 @@ def get_manageable_interview(user: User | AnonymousUser | None, pk: int | str, *
         raise Http404("No such interview.")
     interview = get_viewable_interview(user, interview_id)
     if not may_manage_interview(user, interview):
+        if curators.withheld(user):
+            raise curators.SecondFactorNeeded()  # a curator may, once past the second factor
         raise PermissionDenied(f"Only the contributor or a curator can {action} this interview.")
     return interview
 

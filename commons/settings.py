@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "commons.curators.CuratorSecondFactorMiddleware",  # a curator without the second factor sees what a member sees
 ]
 
 ROOT_URLCONF = "commons.urls"

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from commons import selectors
 from commons.models import Interview
+from tests.fixtures.mfa import sign_in_with_second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -60,9 +61,11 @@ def test_html_withdraw_page(client, contributor, curator, viewer, draft, public)
     forbidden = client.get(reverse("interview_withdraw", args=[public.pk]))
     assert forbidden.status_code == 403 and FORBIDDEN in forbidden.content.decode()
     assert client.post(reverse("interview_withdraw", args=[public.pk]), {"reason": "spite"}).status_code == 403
-    for user in (contributor, curator):
-        client.force_login(user)
-        assert client.get(reverse("interview_withdraw", args=[draft.pk])).status_code == 200
+    client.force_login(contributor)
+    assert client.get(reverse("interview_withdraw", args=[draft.pk])).status_code == 200
+    client.logout()
+    sign_in_with_second_factor(client, curator)  # a curator acts on others' interviews past the second factor
+    assert client.get(reverse("interview_withdraw", args=[draft.pk])).status_code == 200
     response = client.post(reverse("interview_withdraw", args=[public.pk]), {"reason": "Consent withdrawn."})
     assert response.status_code == 302
     public.refresh_from_db()
@@ -77,7 +80,8 @@ def test_html_submit_draft(client, contributor, curator, viewer, make_interview,
     client.force_login(contributor)
     assert client.post(url).status_code == 302
     other = make_interview(contributor, submit=False)
-    client.force_login(curator)
+    client.logout()
+    sign_in_with_second_factor(client, curator)
     assert client.post(reverse("interview_submit_draft", args=[other.pk])).status_code == 302
     assert {i.status for i in Interview.objects.filter(pk__in=[draft.pk, other.pk])} == {Interview.Status.SUBMITTED}
 
@@ -86,9 +90,42 @@ def test_html_detail_offers_actions_only_to_those_who_may_manage(client, contrib
     withdraw_link = reverse("interview_withdraw", args=[public.pk])
     client.force_login(viewer)
     assert withdraw_link not in client.get(public.get_absolute_url()).content.decode()
-    for user in (contributor, curator):
-        client.force_login(user)
-        assert withdraw_link in client.get(public.get_absolute_url()).content.decode()
+    client.force_login(contributor)
+    assert withdraw_link in client.get(public.get_absolute_url()).content.decode()
+    client.force_login(curator)  # no second factor in this session: a member's view, and the way to the code
+    assert withdraw_link not in client.get(public.get_absolute_url()).content.decode()
+    sent = client.get(withdraw_link)
+    assert sent.status_code == 302 and "/accounts/2fa/" in sent["Location"]
+    client.logout()
+    sign_in_with_second_factor(client, curator)
+    assert withdraw_link in client.get(public.get_absolute_url()).content.decode()
+
+
+def test_a_curator_without_the_second_factor_sees_what_a_member_sees(client, contributor, curator, draft, settings):
+    """Private and draft interviews, the listing and the API: a curator's session that has not passed the second
+    factor (or a token whose owner has no authenticator app) is refused them, and the role is never lost."""
+    from rest_framework.test import APIClient
+
+    from commons import services
+
+    Interview.objects.filter(pk=draft.pk).update(title="Unreleased draft about memory")
+    private = Interview.objects.get(pk=draft.pk)
+    client.force_login(curator)
+    sent = client.get(private.get_absolute_url())
+    assert sent.status_code == 302 and "/accounts/2fa/" in sent["Location"]  # asked for the code, not shown
+    assert private.title not in client.get("/interviews/?status=draft").content.decode()
+    client.post("/account/name/", {"display_name": "Cora Curator"})  # a save of the withheld user object
+    curator.refresh_from_db()
+    assert curator.is_curator and curator.display_name == "Cora Curator"
+    _, key = services.create_api_token(user=curator, name="script")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get(f"/api/v1/interviews/{private.pk}/").status_code == 404  # as for a member
+    assert private.pk not in [row["id"] for row in api.get("/api/v1/interviews/?status=draft").json()["results"]]
+    client.logout()
+    sign_in_with_second_factor(client, curator)
+    assert client.get(private.get_absolute_url()).status_code == 200
+    assert api.get(f"/api/v1/interviews/{private.pk}/").status_code == 200  # the owner has an app now
 
 
 # --- API ----------------------------------------------------------------------------------

@@ -249,7 +249,9 @@ def test_a_name_first_given_privately_stays_unknown_until_a_public_interview_use
         assert SECRET_MODEL in mine.get("/interviews/new/").content.decode()
         assert SECRET_MODEL in mine.get("/api/v1/models/").content.decode()
         curator = Client()
-        curator.force_login(people["curator"])
+        curator.force_login(people["curator"])  # no second factor yet: a member's view
+        assert SECRET_MODEL not in curator.get("/api/v1/models/").content.decode()
+        curator = sign_in_with_second_factor(Client(), people["curator"])
         assert SECRET_MODEL in curator.get("/api/v1/models/").content.decode()
         draft_or_private.delete()
     secret_upload(owner, visibility=Interview.Visibility.PUBLIC, submit=True, n=50)

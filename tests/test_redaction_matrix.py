@@ -331,5 +331,6 @@ def test_curator_without_second_factor_is_sent_for_it(world, curator):
     response = client.post(reverse("interview_redact", args=[interview.pk]), {"turn_index": 3, "reason": "x"})
     assert response.status_code == 302 and "2fa" in response["Location"]
     assert not Redaction.objects.filter(interview=interview, turn_index=3).exists()
-    # Reading is not a curator action: the curator still reads the text (as for private interviews).
-    assert ANSWER_SECRET in _body(client.get(interview.get_absolute_url()))
+    # Until the second factor, a curator's session sees what a member's does: redacted text stays hidden.
+    body = _body(client.get(interview.get_absolute_url()))
+    assert ANSWER_SECRET not in body and "redacted by" in body

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
+from commons import curators
 from commons.models import ApiToken
 from commons.ratelimits import InvalidTokenThrottle, wait_seconds
 from commons.services import hash_token, touch_token
@@ -41,6 +42,8 @@ class PersonalTokenAuthentication(authentication.BaseAuthentication):
                 "This API token is read-only: it may only read (GET, HEAD, OPTIONS). "
                 "Create a read-and-write token on /account/ to change data."))
         touch_token(token)
+        if token.user.is_curator and curators.required() and not curators.has_authenticator_app(token.user):
+            curators.withhold(token.user)  # the owner has no second factor: the token acts as a member's
         return token.user, token
 
     def authenticate_header(self, request: Request) -> str:
