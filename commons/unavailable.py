@@ -1,9 +1,10 @@
 """A service the request needed is down: answer 503 with a page (or JSON under /api/) that says
 so, never a bare 500.
 
-Raised by a view: ReadTimedOut (a read ran past its statement timeout, commons/timeouts.py), QueueUnavailable (the broker did not take a task someone waits for; the job was
-marked failed, see commons/broker.py), a broker or Redis connection error nothing else caught, or a
-database that went away mid-request (its transaction was rolled back, so nothing half-saved).
+Raised by a view: ReadTimedOut (a read ran past its statement timeout, commons/timeouts.py),
+QueueUnavailable (the broker did not take a task someone waits for; the job was marked failed, see
+commons/broker.py), a broker or Redis connection error nothing else caught, or a database that went
+away mid-request (its transaction was rolled back, so nothing half-saved).
 """
 
 from __future__ import annotations
