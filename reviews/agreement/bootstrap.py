@@ -69,13 +69,15 @@ def bootstrap_replicates(
     # counts contribute the same. Tallying draws per kind (usually tens, at most a few hundred on a small
     # scale) instead of per unit keeps the weight matrix and its products small; the draws are the same.
     kinds, kind_of_unit = _unit_kinds(counts)
+    by_unit = kinds is counts  # every unit its own kind: the draws are the kinds already
     replicate = _ReplicateAlpha(ratings, kinds, kinds.sum(axis=1))
     rng = np.random.default_rng(seed)
     chunk = max(1, package._BOOTSTRAP_CELLS // n_units)
     for start in range(0, n_replicates, chunk):
         stop = min(start + chunk, n_replicates)
         rows = draws[start:stop] if draws is not None else rng.integers(0, n_units, size=(stop - start, n_units))
-        alphas[start:stop] = replicate(_draw_weights(kind_of_unit[rows], kinds.shape[0]))
+        drawn = rows if by_unit and draws is None else kind_of_unit[rows]  # `_draw_weights` writes into it
+        alphas[start:stop] = replicate(_draw_weights(drawn, kinds.shape[0]))
     return BootstrapReplicates(alphas, ~np.isnan(alphas))
 
 

