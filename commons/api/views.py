@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from commons import selectors, services
+from commons.api.pagination import KeysetPagination
 from commons.api.serializers import (
     ImportCreateSerializer,
     ImportJobSerializer,
@@ -116,6 +117,8 @@ class StudyViewSet(CreateListRetrieveViewSet):
 
 class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Interviews you may see. Create one by POSTing a transcript (JSON or multipart)."""
+
+    pagination_class = KeysetPagination  # the corpus list is the one read in full by scripts, page after page
 
     def get_queryset(self):
         user = self.request.user
