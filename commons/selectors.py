@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -15,8 +16,8 @@ from django.db.models.fields.json import KeyTextTransform
 from django.http import Http404
 
 from commons import curators, redaction
-from commons.models import ApiToken, ImportJob, Interview, Interviewer, Study, TargetModel, Turn, User
-from commons.params import parse_id, require_id
+from commons.models import ApiToken, AuditEvent, ImportJob, Interview, Interviewer, Study, TargetModel, Turn, User
+from commons.params import BadParameter, parse_id, require_id
 
 if TYPE_CHECKING:
     from typing_extensions import TypeIs
@@ -195,3 +196,40 @@ def get_own_import(user: User, pk: int) -> ImportJob:
     if job is None:
         raise Http404("No such import.")
     return job
+
+
+# --- the audit trail ------------------------------------------------------------------------------------
+
+
+AUDIT_FILTERS = ("actor", "verb", "target_type", "target_id", "from", "to")
+
+
+def _parse_day(raw: str, field: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise BadParameter(f"“{raw[:40]}” is not a date; {field} takes YYYY-MM-DD.", field) from None
+
+
+def audit_events(params: dict) -> QuerySet[AuditEvent]:
+    """The append-only audit log for curators, newest first, filtered by who (`actor`: an e-mail, a part of
+    one, or a display name), what (`verb`, exactly or by its prefix up to a dot, e.g. `interview.`), on what
+    (`target_type`, `target_id`) and when (`from` / `to`, whole days, inclusive). A bad value is a BadParameter."""
+    qs = AuditEvent.objects.select_related("actor").order_by("-created_at", "-id")
+    if actor := (params.get("actor") or "").strip():
+        qs = qs.filter(Q(actor__email__icontains=actor) | Q(actor__display_name__icontains=actor))
+    if verb := (params.get("verb") or "").strip():
+        qs = qs.filter(verb__startswith=verb) if verb.endswith(".") else qs.filter(verb=verb)
+    if target_type := (params.get("target_type") or "").strip():
+        qs = qs.filter(target_type__iexact=target_type)
+    if target_id := (params.get("target_id") or "").strip():
+        qs = qs.filter(target_id=target_id)
+    if raw := (params.get("from") or "").strip():
+        qs = qs.filter(created_at__date__gte=_parse_day(raw, "from"))
+    if raw := (params.get("to") or "").strip():
+        qs = qs.filter(created_at__date__lte=_parse_day(raw, "to"))
+    return qs
+
+
+def audit_verbs() -> list[str]:
+    return list(AuditEvent.objects.order_by().values_list("verb", flat=True).distinct().order_by("verb"))

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from commons import study_views, views
+from commons import audit_views, study_views, views
 from commons.curators import admin_has_permission, admin_login
 from commons.ratelimits import AdminLoginThrottle, rate_limited
 
@@ -41,6 +41,7 @@ urlpatterns = [
     path("account/name/", views.account_name, name="account_name"),
     path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
     path("curation/users/", views.curation_users, name="curation_users"),
+    path("curation/audit/", audit_views.curation_audit, name="curation_audit"),
     path("studies/<slug:slug>/settings/", study_views.study_settings, name="study_settings"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", include("commons.api.urls")),

@@ -40,7 +40,7 @@ def curator_pages(contributor, make_interview) -> list[str]:
     factories.study("a-study", title="A study")
     return ["/curation/users/", "/curation/reviewers/", f"/curation/interviews/{interview.pk}/review/",
             "/curation/studies/a-study/review/", "/metrics/new/", "/metrics/specificity/propose/",
-            "/agreement/adjudication/", "/agreement/?audience=internal"]
+            "/agreement/adjudication/", "/agreement/?audience=internal", "/curation/audit/"]
 
 
 def _messages(response) -> list[str]:

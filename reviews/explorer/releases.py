@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from commons import locks
 from commons.broker import enqueue_on_commit
+from commons.spreadsheets import neutralise
 from reviews.explorer import agreement, conf, release_withdrawals, sources
 from reviews.explorer.models import DatasetRelease, InterviewConsensus, ReleaseFile
 from reviews.explorer.release_readme import RELEASE_README
@@ -43,16 +44,8 @@ from reviews.models import Review, ReviewRevision, Score
 from reviews.selectors import blind_revision_q, blind_scores
 
 FORMATS = ("csv", "jsonl", "parquet")
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 5000
 STALE_BUILD = timedelta(hours=2)
-
-
-def neutralise(value: Any) -> Any:
-    """A spreadsheet must not run a cell as a formula: text starting with = + - @ tab or CR gets a leading '."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def sha256_file(path: Path) -> str:
