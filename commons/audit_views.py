@@ -56,6 +56,7 @@ def curation_audit(request: AuthenticatedHttpRequest) -> HttpResponse | Streamin
     query.pop("page", None)
     query.pop("format", None)
     page = Paginator(events, 100).get_page(request.GET.get("page"))
+    rows = [(event, json.dumps(event.data, ensure_ascii=False, sort_keys=True)) for event in page.object_list]
     return render(request, "curation/audit.html", {
-        "page": page, "filters": request.GET, "query": query.urlencode(), "error": error,
+        "page": page, "rows": rows, "filters": request.GET, "query": query.urlencode(), "error": error,
         "verbs": selectors.audit_verbs()}, status=status)
