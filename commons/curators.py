@@ -27,6 +27,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from commons.curator_role import restore, withheld, withhold
+
 CONTINUE_SESSION_KEY = "curator_continue"  # the curator page to go back to once the second factor is set up
 SETUP_MESSAGE = ("Curator pages need two-factor sign-in: set up an authenticator app (after confirming your "
                  "password); then you can go back to the page you asked for.")
@@ -76,30 +78,7 @@ def needs_second_factor(request: Any) -> bool:
                 and not acts_as_curator(request))
 
 
-# --- a curator without the second factor sees what a member sees ------------------------------------------
-# Every selector that widens a curator's view (private and draft interviews, hidden names, redacted text,
-# internal agreement) reads `user.is_curator`. For a request that lacks the second factor the role is set
-# aside on that request's user object, so all of them answer as for an ordinary member; User.save() puts it
-# back before writing, so a withheld role is never lost.
-
-WITHHELD = "curator_role_withheld"
-
-
-def withheld(user: Any) -> bool:
-    """The user is a curator whose role this request sets aside until the second factor is passed."""
-    return bool(getattr(user, WITHHELD, False))
-
-
-def withhold(user: Any) -> None:
-    user.is_curator = False
-    setattr(user, WITHHELD, True)
-
-
-def restore(user: Any) -> None:
-    """Give the role back (the second factor was just passed, or the object is about to be saved)."""
-    if withheld(user):
-        user.is_curator = True
-        setattr(user, WITHHELD, False)
+# --- a curator without the second factor sees what a member sees: commons/curator_role.py -----------------
 
 
 def withhold_without_second_factor(request: Any) -> None:

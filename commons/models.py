@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.urls import reverse
 
+from commons import curator_role
 from commons.names import public_name
 
 
@@ -31,15 +32,13 @@ class User(AbstractUser):
     def save(self, *args: Any, **kwargs: Any) -> None:
         # A curator's role may be set aside for one request (commons/curators.py: no second factor yet); the
         # object in hand then says is_curator=False, which must never reach the database.
-        from commons import curators
-
-        was_withheld = curators.withheld(self)
-        curators.restore(self)
+        was_withheld = curator_role.withheld(self)
+        curator_role.restore(self)
         try:
             super().save(*args, **kwargs)
         finally:
             if was_withheld:
-                curators.withhold(self)
+                curator_role.withhold(self)
 
     @property
     def is_researcher(self) -> bool:
