@@ -142,6 +142,11 @@ class _JobThreads:
 _jobs_in_threads = _JobThreads()
 
 
+def wait_for_in_process_jobs(timeout: float = _JobThreads.EXIT_WAIT_SECONDS) -> None:
+    """Wait for the jobs this process runs in threads (a command that reports on what it started)."""
+    _jobs_in_threads.wait(timeout)
+
+
 def try_enqueue(task: Task, *args: Any, **options: Any) -> bool:
     """Send `task` if the broker takes it; otherwise log and return False (for work that is asked
     for again anyway, such as an explorer refresh)."""

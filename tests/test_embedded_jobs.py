@@ -41,7 +41,7 @@ def test_a_bulk_upload_answers_before_its_import_has_run(client, contributor, se
     progress = client.get(reverse("import_detail", args=[job.pk]), HTTP_HX_REQUEST="true")
     assert progress.status_code == 200 and 'id="import-progress"' in progress.content.decode()
     release.set()
-    broker._jobs_in_threads.wait(60)  # noqa: SLF001
+    broker.wait_for_in_process_jobs(60)
     job.refresh_from_db()
     assert (job.status, job.accepted) == ("done", 30)
     assert Interview.objects.count() == 30

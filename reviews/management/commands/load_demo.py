@@ -43,6 +43,9 @@ class Command(BaseCommand):
 
         if DatasetRelease.objects.exists():
             return None
+        from commons.broker import wait_for_in_process_jobs
+
         release = request_release(requested_by=None, note="The synthetic demo corpus (not real data), built by load_demo.")
+        wait_for_in_process_jobs()  # embedded default: built in a thread of this process; report it once built
         release.refresh_from_db()
         return release
