@@ -185,7 +185,9 @@ class Interview(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "visibility", "-created_at"])]
+        indexes = [models.Index(fields=["status", "visibility", "-created_at"]),
+                   # the list's order: its first page and every cursor page are an index scan, not a sort of all
+                   models.Index(fields=["-created_at", "-id"], name="interview_listing_order")]
 
     def __str__(self) -> str:
         return self.title or f"Interview {self.pk}"

@@ -86,8 +86,11 @@ class KeysetPagination(BoundedLimitOffsetPagination):
         self.request = request
         when, pk, backwards = self._decode(raw)
         self.count = self.get_count(queryset)
-        before = Q(created_at__gt=when) | Q(created_at=when, id__gt=pk)
-        after = Q(created_at__lt=when) | Q(created_at=when, id__lt=pk)
+        # (created_at, id) beyond the position. The bound on created_at alone comes first so that PostgreSQL
+        # starts its index scan (commons_interview (created_at DESC, id DESC)) at the position instead of
+        # filtering every row before it.
+        before = Q(created_at__gte=when) & (Q(created_at__gt=when) | Q(id__gt=pk))
+        after = Q(created_at__lte=when) & (Q(created_at__lt=when) | Q(id__lt=pk))
         if backwards:  # the page that ends just before the position, read upwards and turned round
             rows = list(queryset.filter(before).order_by("created_at", "id")[: self.limit + 1])
             self.has_before = len(rows) > self.limit
