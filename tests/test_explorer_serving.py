@@ -79,6 +79,22 @@ def test_a_renamed_model_shows_on_the_next_page_not_after_the_cache_lapses(clien
     assert [m["name"] for m in client.get("/api/v1/patterns/overview/").json()["models"]] == ["Model After"]
 
 
+def test_a_reviewer_who_changes_their_name_shows_under_it_in_the_filters_at_once(client, contributor):
+    corpus = Corpus(contributor)
+    reviewer = corpus.reviewer("r1")
+    reviewer.display_name = "Rosa Before"
+    reviewer.save()
+    _grow(corpus, [corpus.model("Model A")], [corpus.interviewer("Auditor")], corpus.metric("warmth", maximum=10),
+          [reviewer], 3)
+    materialize.refresh_aggregates()
+    assert [r["name"] for r in selectors.filter_options()["reviewers"]] == ["Rosa Before"]
+    generation = selectors.page_generation()
+    client.force_login(reviewer)  # a sign-in saves last_login only: not a rename, the caches stay
+    assert selectors.page_generation() == generation
+    assert client.post("/account/name/", {"display_name": "Rosa After"}).status_code == 302
+    assert [r["name"] for r in selectors.filter_options()["reviewers"]] == ["Rosa After"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_explorer_read_past_the_statement_timeout_answers_503_and_the_next_request_is_unlimited(
         client, settings, monkeypatch):

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from commons.models import Interview, Interviewer, Redaction, Study, TargetModel
+from commons.models import Interview, Interviewer, Redaction, Study, TargetModel, User
 from commons.selectors import save_may_change_listing
 from reviews import signals
 from reviews.explorer import release_withdrawals
@@ -73,3 +73,11 @@ def _forget_pages(sender: type, **kwargs: Any) -> None:
 for _named in (TargetModel, Interviewer, Study, Metric, MetricVersion):
     post_save.connect(_forget_pages, sender=_named, dispatch_uid=f"explorer_pages_{_named.__name__}_saved")
     post_delete.connect(_forget_pages, sender=_named, dispatch_uid=f"explorer_pages_{_named.__name__}_deleted")
+
+
+@receiver(post_save, sender=User, dispatch_uid="explorer_pages_user_renamed")
+def _user_saved(sender: type, instance: User, created: bool, **kwargs: Any) -> None:
+    """A reviewer's public name is in the filter form and on pages; a sign-in (last_login only) is not a rename."""
+    fields = kwargs.get("update_fields")
+    if not created and (fields is None or {"display_name", "use_pseudonym"} & set(fields)):
+        _forget_pages(sender)

@@ -320,7 +320,8 @@ def drilldown(filters: Filters, *, metric_version_id: int, cell: Cell, missing: 
 
 def filter_options() -> dict[str, Any]:
     """What the filter form offers: only values that occur among public interviews (cached)."""
-    key = "explorer:options:" + materialize.public_fingerprint()
+    # Names are on show (reviewers, interviewers, studies): a rename must show at once, as on the pages.
+    key = "explorer:options:" + materialize.public_fingerprint() + ":" + page_generation()
     found = cache.get(key)
     if found is not None:
         return found
