@@ -27,14 +27,17 @@ class _Echo:
         return value
 
 
+def _details(event: AuditEvent) -> str:
+    return json.dumps(event.data, ensure_ascii=False, sort_keys=True)
+
+
 def _csv_rows(events: Iterator[AuditEvent]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield writer.writerow(CSV_COLUMNS)
     for event in events:
         actor = event.actor.email if event.actor else ""  # curators see e-mail addresses (README, Privacy)
         yield writer.writerow([neutralise(v) for v in (event.created_at.isoformat(), actor, event.verb,
-                                                         event.target_type, event.target_id,
-                                                         json.dumps(event.data, ensure_ascii=False, sort_keys=True))])
+                                                         event.target_type, event.target_id, _details(event))])
 
 
 @login_required
@@ -56,7 +59,7 @@ def curation_audit(request: AuthenticatedHttpRequest) -> HttpResponse | Streamin
     query.pop("page", None)
     query.pop("format", None)
     page = Paginator(events, 100).get_page(request.GET.get("page"))
-    rows = [(event, json.dumps(event.data, ensure_ascii=False, sort_keys=True)) for event in page.object_list]
+    rows = [(event, _details(event)) for event in page.object_list]
     return render(request, "curation/audit.html", {
         "page": page, "rows": rows, "filters": request.GET, "query": query.urlencode(), "error": error,
         "verbs": selectors.audit_verbs()}, status=status)

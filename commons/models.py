@@ -40,6 +40,13 @@ class User(AbstractUser):
             if was_withheld:
                 curator_role.withhold(self)
 
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        # Re-reading the row must not hand a withheld role back for the rest of the request.
+        was_withheld = curator_role.withheld(self)
+        super().refresh_from_db(*args, **kwargs)
+        if was_withheld:
+            curator_role.withhold(self)
+
     @property
     def is_researcher(self) -> bool:
         """Researchers see interviews whose visibility is 'researchers only'."""

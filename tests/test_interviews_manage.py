@@ -142,3 +142,17 @@ def test_api_withdraw(contributor, curator, viewer, api_client_for, draft, publi
     other = make_interview(contributor)
     by_curator = api_client_for(curator).post(f"/api/v1/interviews/{other.pk}/withdraw/", {"reason": "consent"})
     assert by_curator.status_code == 200 and by_curator.json()["status"] == "withdrawn"
+
+
+def test_a_withheld_role_survives_a_save_and_a_re_read_of_the_user(curator):
+    """The role is set aside on the request's user object only: saving writes it back, re-reading the row
+    does not hand it back for the rest of the request."""
+    from commons import curator_role
+
+    curator_role.withhold(curator)
+    curator.refresh_from_db()
+    assert not curator.is_curator and curator_role.withheld(curator)
+    curator.display_name = "Cora"
+    curator.save()
+    assert not curator.is_curator  # still set aside in this request
+    assert type(curator).objects.get(pk=curator.pk).is_curator  # and kept in the database

@@ -18,6 +18,7 @@ from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from commons.params import MAX_ID
@@ -80,7 +81,7 @@ class KeysetPagination(BoundedLimitOffsetPagination):
             offset, count = self.offset or 0, self.count or 0
             self.has_before = offset > 0
             self.has_after = offset + (self.limit or 0) < count
-            self.page = page or []
+            self.page: list[Any] = page or []
             return page
         self.limit = self.get_limit(request) or self.default_limit or 25
         self.request = request
@@ -105,14 +106,12 @@ class KeysetPagination(BoundedLimitOffsetPagination):
         self.page = page
         return page
 
-    def get_paginated_response(self, data: Any) -> Any:
-        from rest_framework.response import Response
-
+    def get_paginated_response(self, data: Any) -> Response:
         return Response({"count": self.count, "next": self._link(after=True), "previous": self._link(after=False),
                          "results": data})
 
     def _link(self, *, after: bool) -> str | None:
-        rows = self._rows
+        rows = self.page
         if not rows or not (self.has_after if after else self.has_before):
             return None
         edge = rows[-1] if after else rows[0]
@@ -122,10 +121,6 @@ class KeysetPagination(BoundedLimitOffsetPagination):
         url = self.request.build_absolute_uri()
         url = remove_query_param(remove_query_param(url, self.offset_query_param), self.cursor_query_param)
         return replace_query_param(url, self.cursor_query_param, token)
-
-    @property
-    def _rows(self) -> list[Any]:
-        return list(getattr(self, "page", None) or [])
 
     def _decode(self, raw: str) -> tuple[datetime, int, bool]:
         try:

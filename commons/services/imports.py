@@ -82,6 +82,23 @@ class _Run:
     target_model: TargetModel | None = None
     interviewer: Interviewer | None = None
 
+    @classmethod
+    def start(cls, *, contributor: User, defaults: ImportDefaults, job: ImportJob | None) -> _Run:
+        """The uploader's defaults looked up once for the whole run, not once an item."""
+        return cls(contributor=contributor, defaults=defaults, job=job, study=_by_id(Study, defaults.study_id),
+                   target_model=_by_id(TargetModel, defaults.target_model_id),
+                   interviewer=_by_id(Interviewer, defaults.interviewer_id))
+
+
+def _row(outcome: ItemOutcome, **fields: object) -> dict:
+    """An item's report row: where it was, what became of it, why, and the interview it is."""
+    return {"location": outcome.location, "status": "", "message": "", "interview": None, **fields}
+
+
+def _rejected(outcome: ItemOutcome, error: ServiceError) -> dict:
+    message = MISSING_MODEL if isinstance(error, MissingTargetModel) else f"{error.field}: {error.message}"
+    return _row(outcome, status="rejected", message=message)
+
 
 def _duplicate_row(row: dict, *, existing_pk: int, existing_job_id: int | None, existing_owner_id: int,
                    run: _Run) -> dict:
@@ -99,18 +116,17 @@ def _duplicate_row(row: dict, *, existing_pk: int, existing_job_id: int | None, 
 
 
 def _unusable_row(outcome: ItemOutcome) -> dict | None:
-    row = {"location": outcome.location, "status": "", "message": "", "interview": None}
     if outcome.skipped:
-        return {**row, "status": "skipped", "message": outcome.skipped}
+        return _row(outcome, status="skipped", message=outcome.skipped)
     if outcome.error is not None or outcome.interview is None:
-        return {**row, "status": "rejected", "message": str(outcome.error or "unreadable item")}
+        return _row(outcome, status="rejected", message=str(outcome.error or "unreadable item"))
     return None
 
 
 def import_one(*, outcome: ItemOutcome, contributor: User, defaults: ImportDefaults,
                job: ImportJob | None = None, run: _Run | None = None) -> dict:
     """Save one parsed item atomically; returns its report row. Never raises for bad items."""
-    run = run or _Run(contributor=contributor, defaults=defaults, job=job)
+    run = run or _Run.start(contributor=contributor, defaults=defaults, job=job)
     row = _import_one(outcome=outcome, run=run)
     if row["status"] != "accepted":
         forget_lookups()  # the item's savepoint rolled back: a model it created may be gone
@@ -121,7 +137,6 @@ def _import_one(*, outcome: ItemOutcome, run: _Run) -> dict:
     unusable = _unusable_row(outcome)
     if unusable is not None:
         return unusable
-    row = {"location": outcome.location, "status": "", "message": "", "interview": None}
     parsed = outcome.interview
     assert parsed is not None
     defaults = run.defaults
@@ -129,20 +144,17 @@ def _import_one(*, outcome: ItemOutcome, run: _Run) -> dict:
         # What the file names wins; the uploader's defaults only fill in what it leaves out.
         interview = submit_transcript(
             contributor=run.contributor, parsed=parsed, filename=outcome.location, import_job=run.job,
-            target_model=None if parsed.target_model else _by_id(TargetModel, defaults.target_model_id),
-            interviewer=None if parsed.interviewer else _by_id(Interviewer, defaults.interviewer_id),
-            study=_by_id(Study, defaults.study_id), licence=defaults.licence, visibility=defaults.visibility,
-            submit=defaults.submit,
+            target_model=None if parsed.target_model else run.target_model,
+            interviewer=None if parsed.interviewer else run.interviewer,
+            study=run.study, licence=defaults.licence, visibility=defaults.visibility, submit=defaults.submit,
         )
-    except MissingTargetModel:
-        return {**row, "status": "rejected", "message": MISSING_MODEL}
     except DuplicateInterview as dup:
-        return _duplicate_row(row, existing_pk=dup.existing.pk, existing_job_id=dup.existing.import_job_id,
+        return _duplicate_row(_row(outcome), existing_pk=dup.existing.pk, existing_job_id=dup.existing.import_job_id,
                               existing_owner_id=dup.existing.contributor_id, run=run)
-    except ServiceError as err:
-        return {**row, "status": "rejected", "message": f"{err.field}: {err.message}"}
+    except ServiceError as err:  # MissingTargetModel included
+        return _rejected(outcome, err)
     run.stored.add(interview.pk)
-    return {**row, "status": "accepted", "interview": interview.pk}
+    return _row(outcome, status="accepted", interview=interview.pk)
 
 
 @dataclass
@@ -161,12 +173,12 @@ def prepare_one(*, outcome: ItemOutcome, index: int, run: _Run, batch: _Batch) -
     unusable = _unusable_row(outcome)
     if unusable is not None:
         return unusable
-    row = {"location": outcome.location, "status": "", "message": "", "interview": None}
     parsed, digest = outcome.interview, batch.digests[index]
     assert parsed is not None
     if digest in batch.known:
         pk, job_id, owner_id = batch.known[digest]
-        return _duplicate_row(row, existing_pk=pk, existing_job_id=job_id, existing_owner_id=owner_id, run=run)
+        return _duplicate_row(_row(outcome), existing_pk=pk, existing_job_id=job_id, existing_owner_id=owner_id,
+                              run=run)
     if digest in batch.first:
         return None
     try:
@@ -175,10 +187,8 @@ def prepare_one(*, outcome: ItemOutcome, index: int, run: _Run, batch: _Batch) -
             target_model=None if parsed.target_model else run.target_model,
             interviewer=None if parsed.interviewer else run.interviewer, study=run.study,
             licence=run.defaults.licence, visibility=run.defaults.visibility, submit=run.defaults.submit)
-    except MissingTargetModel:
-        return {**row, "status": "rejected", "message": MISSING_MODEL}
-    except ServiceError as err:
-        return {**row, "status": "rejected", "message": f"{err.field}: {err.message}"}
+    except ServiceError as err:  # MissingTargetModel included
+        return _rejected(outcome, err)
     batch.first[digest] = index
     return item
 
@@ -206,14 +216,13 @@ def _import_batch(outcomes: list[ItemOutcome], run: _Run) -> list[dict]:
                 for o in outcomes]
     rows: list[dict] = []
     for i, (outcome, result) in enumerate(zip(outcomes, checked, strict=True)):
-        row = {"location": outcome.location, "status": "", "message": "", "interview": None}
         if isinstance(result, PreparedInterview):
             run.stored.add(result.interview.pk)
-            rows.append({**row, "status": "accepted", "interview": result.interview.pk})
+            rows.append(_row(outcome, status="accepted", interview=result.interview.pk))
         elif result is None:  # the same content as an earlier item of this batch, stored just now
             first = checked[batch.first[digests[i]]]
             assert isinstance(first, PreparedInterview)
-            rows.append(_duplicate_row(row, existing_pk=first.interview.pk, existing_job_id=None,
+            rows.append(_duplicate_row(_row(outcome), existing_pk=first.interview.pk, existing_job_id=None,
                                        existing_owner_id=run.contributor.pk, run=run))
         else:
             rows.append(result)
@@ -226,9 +235,7 @@ def import_items(*, outcomes: Iterable[ItemOutcome], contributor: User, defaults
     items are written together; an item that fails is reported alone, and a crash loses at most the open
     batch, which a rerun redoes (a job meets its own stored items as accepted). The same content twice in
     one upload is accepted once and reported as a duplicate of that item the second time."""
-    run = _Run(contributor=contributor, defaults=defaults, job=job, study=_by_id(Study, defaults.study_id),
-               target_model=_by_id(TargetModel, defaults.target_model_id),
-               interviewer=_by_id(Interviewer, defaults.interviewer_id))
+    run = _Run.start(contributor=contributor, defaults=defaults, job=job)
     report = []
     with remembered_lookups():
         for batch in batched(outcomes, settings.IMPORT_BATCH_SIZE):

@@ -17,7 +17,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from commons.models import AuditEvent, ImportJob, Interview, Interviewer, Study, TargetModel, Turn, User
-from commons.services.audit import record_audit
+from commons.services.audit import audit_event, record_audit
 from commons.services.errors import DuplicateInterview, ServiceError
 from commons.transcripts import Limits, ParsedInterview, TranscriptError, parse
 from commons.transcripts.types import ROOT, InterviewerInfo, ModelInfo
@@ -264,8 +264,8 @@ def store_prepared_interviews(prepared: list[PreparedInterview], *, actor: User)
     Interview.objects.bulk_create([p.interview for p in prepared])
     _store_turns(prepared)
     AuditEvent.objects.bulk_create([
-        AuditEvent(actor=actor, verb="interview.create", target_type="Interview", target_id=str(p.interview.pk),
-                   data={"status": p.interview.status, "format": p.interview.source_format})
+        audit_event(actor=actor, verb="interview.create", target=p.interview,
+                    data={"status": p.interview.status, "format": p.interview.source_format})
         for p in prepared])
     for p in prepared:
         post_save.send(sender=Interview, instance=p.interview, created=True, update_fields=None, raw=False,

@@ -321,10 +321,11 @@ def drilldown(filters: Filters, *, metric_version_id: int, cell: Cell, missing: 
 def filter_options() -> dict[str, Any]:
     """What the filter form offers: only values that occur among public interviews (cached)."""
     # Names are on show (reviewers, interviewers, studies): a rename must show at once, as on the pages.
-    key = "explorer:options:" + materialize.public_fingerprint() + ":" + page_generation()
-    found = cache.get(key)
-    if found is not None:
-        return found
+    return cached_page("explorer:options:" + materialize.public_fingerprint() + ":" + page_generation(),
+                       _filter_options)
+
+
+def _filter_options() -> dict[str, Any]:
     public = sources.public_interviews()
     ids = public.values("pk")
     studies = list(Study.objects.filter(interviews__in=ids).distinct().order_by("title").values("id", "title"))
@@ -350,7 +351,7 @@ def filter_options() -> dict[str, Any]:
                         for u in User.objects.filter(pk__in=reviewer_ids)),
                        key=lambda r: str(r["name"]).lower())
     dates = public.aggregate(first=Min("conducted_on"), last=Max("conducted_on"))
-    options = {
+    return {
         "studies": studies, "interviewers": interviewers,
         "factors": [{"factor": f, "levels": sorted(levels)} for f, levels in sorted(factors.items())],
         "topics": sorted(topics, key=str.lower), "judges": judges, "reviewers": reviewers,
@@ -358,8 +359,6 @@ def filter_options() -> dict[str, Any]:
         "last_date": dates["last"].isoformat() if dates["last"] else None,
         "scopes": [{"value": value, "label": label} for value, label in Scope.choices],
     }
-    cache.set(key, options, LIVE_CACHE_SECONDS)
-    return options
 
 
 def releases() -> list[DatasetRelease]:
