@@ -22,9 +22,9 @@ import pytest
 from django.core.management import call_command
 
 from commons.models import Interviewer
-from tests import factories
 from tests.fixtures.db import kept_for_the_module
 from tests.fixtures.environment import STILL_ALIVE
+from tests.fixtures.still_alive import import_still_alive
 
 pytestmark = pytest.mark.django_db
 
@@ -102,8 +102,7 @@ def imported(django_db_setup, django_db_blocker):
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
     with kept_for_the_module(django_db_blocker):
         sessions, files = selection()
-        factories.study("still-alive")  # the corpus published its judge scores: the study says so
-        call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
+        import_still_alive(sessions)
         yield sessions, files
 
 

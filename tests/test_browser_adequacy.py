@@ -4,11 +4,10 @@ desktop and phone, on a slice of the real Still Alive corpus (screenshots in tes
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 from reviews.explorer import materialize
-from tests import factories
 from tests.fixtures.environment import STILL_ALIVE
+from tests.fixtures.still_alive import import_still_alive
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -26,11 +25,7 @@ def still_alive():
         scores += [STILL_ALIVE / "scores-v2.1" / f"{name}.json", STILL_ALIVE / "scores-gpt-v2.1" / f"{name}.json"]
         adequacy += [STILL_ALIVE / "adequacy-scores" / f"claude_{name}.json",
                      STILL_ALIVE / "adequacy-scores" / f"gpt-5.4_{name}.json"]
-    factories.study("still-alive")  # the corpus published its judge scores: the study says so
-    
-    call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
-    call_command("import_reviews", *map(str, scores), "--judge-scores-public", judge="Opus judge", verbosity=0)
-    call_command("import_reviews", *map(str, adequacy), "--judge-scores-public", verbosity=0)
+    import_still_alive(sessions, {"Opus judge": scores, None: adequacy})
     materialize.refresh_aggregates(force=True)
 
 

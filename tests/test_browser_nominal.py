@@ -5,14 +5,13 @@ phone: shares with their intervals, the metric's alpha at the top, each intervie
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 from reviews.adequacy_scores import LIMITED_SLUG
 from reviews.explorer import materialize
 from reviews.models import MetricVersion
 from reviews.reliability.services import recompute_metric_version
-from tests import factories
 from tests.fixtures.environment import STILL_ALIVE
+from tests.fixtures.still_alive import import_still_alive
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -29,9 +28,7 @@ def still_alive():
         sessions += sorted((STILL_ALIVE / "gpt-auditor").glob(f"gpt-auditor_{prefix}_*.json"))
         adequacy += [STILL_ALIVE / "adequacy-scores" / f"claude_{name}.json",
                      STILL_ALIVE / "adequacy-scores" / f"gpt-5.4_{name}.json"]
-    factories.study("still-alive")  # the corpus published its judge scores: the study says so
-    call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
-    call_command("import_reviews", *map(str, adequacy), "--judge-scores-public", verbosity=0)
+    import_still_alive(sessions, {None: adequacy})
     version = MetricVersion.objects.get(metric__slug=LIMITED_SLUG)
     recompute_metric_version(metric_version_id=version.pk, force=True)
     materialize.refresh_aggregates(force=True)

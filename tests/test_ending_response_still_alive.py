@@ -24,14 +24,13 @@ from pathlib import Path
 import krippendorff
 import numpy as np
 import pytest
-from django.core.management import call_command
 
 from reviews.models import Judge, MetricVersion
 from reviews.reliability import services as reliability_services
 from reviews.reliability.models import AgreementResult
-from tests import factories
 from tests.fixtures.db import kept_for_the_module
 from tests.fixtures.environment import STILL_ALIVE
+from tests.fixtures.still_alive import import_still_alive
 
 pytestmark = pytest.mark.django_db
 
@@ -96,10 +95,7 @@ def imported(django_db_setup, django_db_blocker):
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
     with kept_for_the_module(django_db_blocker):
         sessions, files = selection()
-        factories.study("still-alive")  # the corpus published its judge scores: the study says so
-        call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
-        for judge, paths in files.items():
-            call_command("import_reviews", *map(str, paths), "--judge-scores-public", judge=judge, verbosity=0)
+        import_still_alive(sessions, files)
         where = {}
         for path in sessions:
             config = json.loads(path.read_text())["config"]

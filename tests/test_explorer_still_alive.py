@@ -27,12 +27,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from reviews.models import Judge
-from tests import factories
 from tests.fixtures.db import kept_for_the_module
 from tests.fixtures.environment import STILL_ALIVE
+from tests.fixtures.still_alive import import_still_alive
 
 pytestmark = pytest.mark.django_db
 
@@ -159,10 +158,7 @@ def imported(django_db_setup, django_db_blocker):
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE}")
     with kept_for_the_module(django_db_blocker):
         sessions, mine, other = selection()
-        factories.study("still-alive")  # the corpus published its judge scores: the study says so (issue 10)
-        call_command("import_interviews", *map(str, sessions), "--study", "still-alive", verbosity=0)
-        call_command("import_reviews", *map(str, mine), "--judge-scores-public", judge=JUDGE, verbosity=0)
-        call_command("import_reviews", *map(str, other), "--judge-scores-public", judge=OTHER_JUDGE, verbosity=0)
+        import_still_alive(sessions, {JUDGE: mine, OTHER_JUDGE: other})
         yield sessions, mine, other
 
 

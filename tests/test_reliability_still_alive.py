@@ -21,14 +21,13 @@ from typing import Any
 import krippendorff
 import numpy as np
 import pytest
-from django.core.management import call_command
 
 from commons.models import Interview
 from reviews.models import Judge, MetricVersion
 from reviews.reliability import services
 from reviews.reliability.models import AgreementResult
-from tests import factories
 from tests.fixtures.environment import STILL_ALIVE
+from tests.fixtures.still_alive import import_still_alive
 
 pytestmark = pytest.mark.django_db
 
@@ -116,11 +115,8 @@ def imported():
     if not STILL_ALIVE.is_dir():
         pytest.skip(f"the Still Alive corpus is not at {STILL_ALIVE} (set STILL_ALIVE_DIR)")
     paths = session_paths()
-    factories.study("still-alive")  # the corpus published its judge scores: the study says so (issue 10)
-    call_command("import_interviews", *map(str, paths), "--study", "still-alive", verbosity=0)
-    for judge, folders in JUDGES.items():
-        files = [str(f) for folder in folders for f in score_files(folder)]
-        call_command("import_reviews", *files, "--judge", judge, "--judge-scores-public", verbosity=0)
+    import_still_alive(paths, {judge: [f for folder in folders for f in score_files(folder)]
+                               for judge, folders in JUDGES.items()})
     sessions = set(Interview.objects.values_list("source_id", flat=True))
     assert len(sessions) == len(paths)
     versions = {v.metric.slug: v for v in MetricVersion.objects.filter(metric__slug__in=NUMERIC_AXES, number=1)
